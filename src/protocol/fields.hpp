@@ -1,0 +1,17 @@
+// Splitting a protocol line into fields.
+//
+// White space is space, tab, `\r`, `\f` and `\v`; fields are separated by any run of it and
+// white space at either end of a line is ignored.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+namespace herd::protocol {
+
+bool is_space(char c);
+
+// The fields of a line; empty for a line holding only white space.
+std::vector<std::string_view> split_fields(std::string_view line);
+
+}  // namespace herd::protocol

@@ -1,0 +1,26 @@
+// A record: the AT line a server made for a client's IAMAT, and the rule that decides which
+// of two records for the same client is newer.
+//
+// Every server applies the same total order, so the herd settles on one record per client
+// whatever order the floods arrive in.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "protocol/location.hpp"
+#include "protocol/timestamp.hpp"
+
+namespace herd::protocol {
+
+struct Record {
+  std::string client_id;
+  Location location;
+  Timestamp client_time;
+  std::string at_line;  // "AT Clark +0.263873386 kiwi +34.06-118.44 1621464827.959498503"
+};
+
+// Newer means a greater client time; on equal times, the AT line that sorts greater bytewise.
+bool is_newer(const Record& candidate, const Record& current);
+
+}  // namespace herd::protocol

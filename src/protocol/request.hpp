@@ -1,0 +1,50 @@
+// Parsing one protocol line into what it asks for. Pure: no I/O, no clock, no state.
+//
+// The parser checks form and range only. Whether an AT line is acceptable from a given
+// connection, or whether a WHATSAT names a known client, is for the caller to decide.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "protocol/record.hpp"
+
+namespace herd::protocol {
+
+// `IAMAT client location time`.
+struct IamAt {
+  std::string client_id;
+  Location location;
+  std::string location_text;  // exactly as the client wrote it
+  Timestamp client_time;
+  std::string time_text;  // exactly as the client wrote it
+};
+
+// `WHATSAT client radius bound`.
+struct WhatsAt {
+  std::string client_id;
+  std::string radius_metres;  // exact decimal, see parse_radius_metres
+  int bound = 0;
+};
+
+// `AT server difference client location time`: a record flooded by a neighbour.
+struct At {
+  Record record;
+};
+
+// `HERD server`: the first line a neighbour sends on a link it dialled.
+struct Hello {
+  std::string server_name;
+};
+
+struct Invalid {};
+
+using Request = std::variant<Invalid, IamAt, WhatsAt, At, Hello>;
+
+// The line must not be blank (see is_blank); a blank line gets no reply at all.
+Request parse_request(std::string_view line);
+
+bool is_blank(std::string_view line);
+
+}  // namespace herd::protocol
