@@ -1,1 +1,141 @@
-// placeholder
+#include "log/event_log.hpp"
+
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include <spdlog/logger.h>
+#include <spdlog/sinks/rotating_file_sink.h>
+
+namespace herd::log {
+
+namespace {
+
+// The level word is written by us rather than by spdlog's `%l`, whose names are lower case
+// and fixed at spdlog's build time.
+constexpr std::string_view kInfo = "INFO ";
+constexpr std::string_view kWarning = "WARN ";
+
+// A hostile line must not be able to forge log lines or move a terminal's cursor.
+void append_escaped(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (byte < 0x20 || byte == 0x7f) {
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xf];
+    } else {
+      out += c;
+    }
+  }
+}
+
+std::string escaped(std::string_view text) {
+  std::string out;
+  append_escaped(out, text);
+  return out;
+}
+
+}  // namespace
+
+EventLog::EventLog(const config::LogConfig& config, std::string_view server)
+    : max_line_(config.max_line) {
+  const std::filesystem::path dir(config.dir);
+  const std::filesystem::path file = dir / (std::string(server) + ".log");
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) {
+    throw config::ConfigError("log.dir: cannot create \"" + escaped(config.dir) +
+                              "\": " + error.message());
+  }
+  try {
+    auto sink = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
+        file.string(), config.max_bytes, config.max_files);
+    // Not registered with spdlog: each server owns its log and no global state is shared.
+    logger_ = std::make_shared<spdlog::logger>(std::string(server), std::move(sink));
+  } catch (const spdlog::spdlog_ex& e) {
+    throw config::ConfigError("log.dir: cannot open the log of " + escaped(server) + ": " +
+                              escaped(e.what()));
+  }
+  logger_->set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %v", spdlog::pattern_time_type::utc);
+  logger_->set_level(spdlog::level::trace);
+  // Every event is flushed: an operator tailing the log sees it at once, and the cost (one
+  // write per event) is small beside the network I/O that caused it.
+  logger_->flush_on(spdlog::level::trace);
+}
+
+EventLog::~EventLog() {
+  if (logger_) logger_->flush();
+}
+
+void EventLog::received(std::string_view peer, std::string_view line) {
+  std::string message(kInfo);
+  append_escaped(message, peer);
+  message += " < ";
+  message += cut(line);
+  logger_->log(spdlog::level::info, message);
+}
+
+void EventLog::sent(std::string_view peer, std::string_view text) {
+  while (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+  std::string message(kInfo);
+  append_escaped(message, peer);
+  message += " > ";
+  message += cut(text);
+  logger_->log(spdlog::level::info, message);
+}
+
+void EventLog::event(std::string_view text) {
+  std::string message(kInfo);
+  message += cut(text);
+  logger_->log(spdlog::level::info, message);
+}
+
+void EventLog::failure(std::string_view text) {
+  std::string message(kWarning);
+  message += cut(text);
+  logger_->log(spdlog::level::warn, message);
+}
+
+void EventLog::flush() {
+  logger_->flush();
+}
+
+std::string EventLog::cut(std::string_view text) const {
+  if (text.size() <= max_line_) return escaped(text);
+  std::string out = escaped(text.substr(0, max_line_));
+  out += " ... (" + std::to_string(text.size()) + " bytes)";
+  return out;
+}
+
+std::string redact_url(std::string_view url) {
+  const auto query = url.find('?');
+  if (query == std::string_view::npos) return std::string(url);
+  const auto fragment = url.find('#', query);
+  const auto end = fragment == std::string_view::npos ? url.size() : fragment;
+
+  std::string out(url.substr(0, query + 1));
+  auto start = query + 1;
+  while (start <= end) {
+    auto stop = url.find('&', start);
+    if (stop == std::string_view::npos || stop > end) stop = end;
+    const std::string_view parameter = url.substr(start, stop - start);
+    if (parameter.starts_with("key=")) {
+      out += "key=REDACTED";
+    } else {
+      out += parameter;
+    }
+    if (stop == end) break;
+    out += '&';
+    start = stop + 1;
+  }
+  out += url.substr(end);
+  return out;
+}
+
+}  // namespace herd::log

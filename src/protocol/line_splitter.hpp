@@ -14,13 +14,16 @@ namespace herd::protocol {
 struct Line {
   std::string text;       // without its terminator (`\n` or `\r\n`)
   bool overlong = false;  // text holds only the first kMaxLine bytes of a longer line
+
+  friend bool operator==(const Line&, const Line&) = default;
 };
 
 class LineSplitter {
  public:
   static constexpr std::size_t kMaxLine = 16 * 1024;
 
-  // Appends every line completed by `bytes` to `out`. An over-long line is reported as
+  // Appends every line completed by `bytes` to `out`. Empty and blank lines are emitted too;
+  // skipping them is the caller's business (see is_blank). An over-long line is reported as
   // soon as it is known to be over-long, before its end arrives.
   void feed(std::string_view bytes, std::vector<Line>& out);
 

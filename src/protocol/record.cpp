@@ -1,1 +1,14 @@
-// placeholder
+#include "protocol/record.hpp"
+
+namespace herd::protocol {
+
+bool is_newer(const Record& candidate, const Record& current) {
+  if (candidate.client_time != current.client_time) {
+    return candidate.client_time > current.client_time;
+  }
+  // std::char_traits<char> compares as unsigned char, so this is a bytewise order on every
+  // platform, whatever the signedness of char.
+  return candidate.at_line.compare(current.at_line) > 0;
+}
+
+}  // namespace herd::protocol

@@ -1,1 +1,140 @@
-// placeholder
+#include "server/server.hpp"
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+
+#include "protocol/location.hpp"
+#include "protocol/places_json.hpp"
+#include "protocol/reply.hpp"
+#include "protocol/timestamp.hpp"
+#include "server/client_session.hpp"
+
+namespace herd::server {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+std::string where(const config::ServerConfig& server) {
+  return server.host + ":" + std::to_string(server.port);
+}
+
+// The key path of a server's port in the config, for messages: "servers[2].port".
+std::string port_key(const config::HerdConfig& herd, const config::ServerConfig& self) {
+  auto it = std::find_if(herd.servers.begin(), herd.servers.end(),
+                         [&](const auto& s) { return s.name == self.name; });
+  return "servers[" + std::to_string(it - herd.servers.begin()) + "].port";
+}
+
+}  // namespace
+
+Server::Server(asio::io_context& io, const config::HerdConfig& herd,
+               const config::ServerConfig& self, std::unique_ptr<places::PlacesSource> places,
+               log::EventLog& log)
+    : io_(io),
+      herd_(herd),
+      self_(self),
+      places_(std::move(places)),
+      log_(log),
+      acceptor_(asio::make_strand(io)) {
+  for (const auto& name : self_.neighbours) {
+    links_.push_back(std::make_shared<NeighbourLink>(asio::make_strand(io_), self_.name,
+                                                     *herd_.find(name), log_));
+  }
+}
+
+Server::~Server() = default;
+
+void Server::start() {
+  try {
+    tcp::resolver resolver(io_);
+    auto endpoints = resolver.resolve(self_.host, std::to_string(self_.port),
+                                      tcp::resolver::passive | tcp::resolver::numeric_service);
+    tcp::endpoint endpoint = *endpoints.begin();
+    acceptor_.open(endpoint.protocol());
+    acceptor_.set_option(tcp::acceptor::reuse_address(true));
+    acceptor_.bind(endpoint);
+    acceptor_.listen();
+  } catch (const boost::system::system_error& e) {
+    throw config::ConfigError(herd_.source + ": " + port_key(herd_, self_) + ": " + self_.name +
+                              " cannot listen on " + where(self_) + ": " + e.code().message());
+  }
+  log_.event(self_.name + " listening on " + where(self_));
+  asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached);
+  for (auto& link : links_) link->start();
+}
+
+void Server::stop() {
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  for (auto& link : links_) link->stop();
+}
+
+bool Server::is_neighbour(std::string_view name) const {
+  return std::find(self_.neighbours.begin(), self_.neighbours.end(), name) !=
+         self_.neighbours.end();
+}
+
+asio::awaitable<void> Server::accept_loop() {
+  asio::steady_timer pause(acceptor_.get_executor());
+  for (;;) {
+    auto [error, socket] = co_await acceptor_.async_accept(asio::make_strand(io_), use_tuple);
+    if (error == asio::error::operation_aborted) co_return;
+    if (error) {
+      // Out of descriptors, say: wait a moment rather than spin, and keep accepting.
+      log_.failure("accept failed: " + error.message());
+      pause.expires_after(std::chrono::milliseconds(100));
+      co_await pause.async_wait(use_tuple);
+      continue;
+    }
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    std::make_shared<ClientSession>(std::move(socket), *this, next_connection_++)->start();
+  }
+}
+
+std::string Server::handle_iamat(const protocol::IamAt& iamat) {
+  auto now = protocol::to_timestamp(std::chrono::system_clock::now());
+  auto record = protocol::make_record(self_.name, now, iamat);
+  if (records_.offer(record)) flood(record, {});
+  return protocol::at_reply(record);
+}
+
+void Server::handle_at(const protocol::Record& record, std::string_view neighbour) {
+  if (records_.offer(record)) flood(record, neighbour);
+}
+
+std::optional<protocol::Record> Server::find(std::string_view client_id) const {
+  return records_.find(client_id);
+}
+
+void Server::flood(const protocol::Record& record, std::string_view from) {
+  for (auto& link : links_) {
+    if (link->neighbour() != from) link->send(record);
+  }
+}
+
+asio::awaitable<std::string> Server::whatsat(protocol::Record record, protocol::WhatsAt request) {
+  places::PlacesQuery query{protocol::unsigned_plus(record.location.latitude),
+                            protocol::unsigned_plus(record.location.longitude),
+                            request.radius_metres};
+  std::string body = co_await places_->nearby(std::move(query));
+  auto trimmed = protocol::trim_results(body, request.bound);
+  if (!trimmed) {
+    // Sources promise JSON; should one break that promise, the client still gets the shape.
+    log_.failure("places source gave a body that is not a JSON object");
+    trimmed = protocol::places_error_body("UNKNOWN_ERROR", "places source answer is not JSON");
+  }
+  co_return protocol::whatsat_reply(record, protocol::collapse_newlines(*trimmed));
+}
+
+}  // namespace herd::server

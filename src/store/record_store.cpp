@@ -1,1 +1,29 @@
-// placeholder
+#include "store/record_store.hpp"
+
+namespace herd::store {
+
+bool RecordStore::offer(const protocol::Record& record) {
+  std::lock_guard lock(mutex_);
+  auto it = records_.find(std::string_view(record.client_id));
+  if (it == records_.end()) {
+    records_.emplace(record.client_id, record);
+    return true;
+  }
+  if (!protocol::is_newer(record, it->second)) return false;
+  it->second = record;
+  return true;
+}
+
+std::optional<protocol::Record> RecordStore::find(std::string_view client_id) const {
+  std::lock_guard lock(mutex_);
+  auto it = records_.find(client_id);
+  if (it == records_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::size_t RecordStore::size() const {
+  std::lock_guard lock(mutex_);
+  return records_.size();
+}
+
+}  // namespace herd::store

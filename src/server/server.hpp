@@ -1,0 +1,72 @@
+// One member of the herd: it accepts clients and neighbours, keeps the records, floods new
+// ones to its neighbours and answers WHATSAT from its places source.
+//
+// The protocol decisions live here, in handle_*; reading, ordering and writing lines is the
+// session's job (client_session.hpp) and dialling neighbours the link's (neighbour_link.hpp).
+// Every piece of state is owned by this object, so the event loop may run on several threads.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.hpp"
+#include "log/event_log.hpp"
+#include "places/places_source.hpp"
+#include "protocol/request.hpp"
+#include "server/neighbour_link.hpp"
+#include "store/record_store.hpp"
+
+namespace herd::server {
+
+class Server {
+ public:
+  Server(boost::asio::io_context& io, const config::HerdConfig& herd,
+         const config::ServerConfig& self, std::unique_ptr<places::PlacesSource> places,
+         log::EventLog& log);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Listens on the configured address (throws config::ConfigError if it cannot), then
+  // accepts connections and dials every neighbour.
+  void start();
+  void stop();
+
+  const std::string& name() const { return self_.name; }
+  log::EventLog& log() { return log_; }
+  bool is_neighbour(std::string_view name) const;
+
+  // The reply to an IAMAT: the record is stored and flooded first when it is newer.
+  std::string handle_iamat(const protocol::IamAt& iamat);
+
+  // A record flooded by `neighbour`: stored and flooded on when newer. No reply.
+  void handle_at(const protocol::Record& record, std::string_view neighbour);
+
+  // The stored record of a WHATSAT's client, if any server of the herd has heard from it.
+  std::optional<protocol::Record> find(std::string_view client_id) const;
+
+  // The reply to a WHATSAT for a known client; waits on the places source.
+  boost::asio::awaitable<std::string> whatsat(protocol::Record record, protocol::WhatsAt request);
+
+ private:
+  boost::asio::awaitable<void> accept_loop();
+  void flood(const protocol::Record& record, std::string_view from);
+
+  boost::asio::io_context& io_;
+  const config::HerdConfig& herd_;
+  config::ServerConfig self_;
+  std::unique_ptr<places::PlacesSource> places_;
+  log::EventLog& log_;
+  store::RecordStore records_;
+  std::vector<std::shared_ptr<NeighbourLink>> links_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::atomic<std::uint64_t> next_connection_{1};
+};
+
+}  // namespace herd::server

@@ -1,0 +1,299 @@
+"""Runs a herd of real `herd serve` processes on free ports, with a config written for the
+test, and cleans every process up however the test ends."""
+import atexit
+import json
+import os
+import pathlib
+import secrets
+import signal
+import socket
+import subprocess
+import time
+from typing import Optional
+
+from . import client as herd_client
+from . import env
+
+NAMES = ["Bernard", "Clark", "Jaquez", "Johnson", "Juzang"]
+LINKS = {
+    "Bernard": ["Jaquez", "Johnson", "Juzang"],
+    "Clark": ["Jaquez", "Juzang"],
+    "Jaquez": ["Bernard", "Clark"],
+    "Johnson": ["Bernard", "Juzang"],
+    "Juzang": ["Bernard", "Clark", "Johnson"],
+}
+KEY_ENV = "HERD_TEST_PLACES_KEY"
+
+_live: set = set()  # every Popen started here and not yet reaped
+
+
+def _kill_leftovers() -> None:
+    for proc in list(_live):
+        if proc.poll() is None:
+            proc.kill()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+        _live.discard(proc)
+
+
+atexit.register(_kill_leftovers)
+
+
+def free_ports(count: int) -> list[int]:
+    """Ports the kernel hands out for 127.0.0.1, all held at once so they differ."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind(("127.0.0.1", 0))
+            sockets.append(sock)
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def port_accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def toml_string(value: str) -> str:
+    return json.dumps(value)
+
+
+def make_key() -> str:
+    return "itestKey-" + secrets.token_hex(12)
+
+
+def start_process(args: list, workdir: pathlib.Path, stem: str,
+                  extra_env: Optional[dict] = None, new_session: bool = False) -> subprocess.Popen:
+    """Starts a process with stdout/stderr appended to <stem>.stdout/.stderr in workdir.
+    With `new_session`, it leads its own process group, so its children can be ended with it."""
+    environ = dict(os.environ)
+    if extra_env:
+        environ.update(extra_env)
+    with open(workdir / f"{stem}.stdout", "ab") as out, open(workdir / f"{stem}.stderr", "ab") as err:
+        proc = subprocess.Popen(args, cwd=workdir, stdout=out, stderr=err,
+                                stdin=subprocess.DEVNULL, env=environ,
+                                start_new_session=new_session)
+    _live.add(proc)
+    return proc
+
+
+def kill_group(proc: subprocess.Popen) -> None:
+    """SIGKILL to the process group led by `proc` (started with new_session)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    reap(proc)
+
+
+def reap(proc: subprocess.Popen, sig: int = signal.SIGKILL, timeout: float = 5.0) -> Optional[int]:
+    """Sends `sig` (if still running) and waits; escalates to SIGKILL. Returns the status."""
+    if proc.poll() is None:
+        try:
+            proc.send_signal(sig)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+    _live.discard(proc)
+    return proc.returncode
+
+
+class HerdConfig:
+    """The TOML file the herd reads; every path absolute, every port free."""
+
+    def __init__(self, workdir: pathlib.Path, upstream_url: str, ca_file: Optional[pathlib.Path],
+                 timeout_ms: int = 1000, names=NAMES, links=LINKS):
+        self.workdir = workdir
+        self.log_dir = workdir / "logs"
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.upstream_url = upstream_url
+        self.ca_file = ca_file
+        self.timeout_ms = timeout_ms
+        self.names = list(names)
+        self.links = {name: list(links[name]) for name in self.names}
+        self.ports = dict(zip(self.names, free_ports(len(self.names))))
+        self.key = make_key()
+        self.key_file: Optional[pathlib.Path] = None
+        self.path = workdir / "herd.toml"
+
+    def text(self) -> str:
+        lines = ["[log]", f"dir = {toml_string(str(self.log_dir))}", "",
+                 "[places]", f"url = {toml_string(self.upstream_url)}"]
+        if self.key_file is not None:
+            lines.append(f"key_file = {toml_string(str(self.key_file))}")
+        else:
+            lines.append(f"key_env = {toml_string(KEY_ENV)}")
+        if self.ca_file is not None:
+            lines.append(f"ca_file = {toml_string(str(self.ca_file))}")
+        lines.append(f"timeout_ms = {self.timeout_ms}")
+        for name in self.names:
+            neighbours = ", ".join(toml_string(n) for n in self.links[name])
+            lines += ["", "[[servers]]", f"name = {toml_string(name)}", 'host = "127.0.0.1"',
+                      f"port = {self.ports[name]}", f"neighbours = [{neighbours}]"]
+        return "\n".join(lines) + "\n"
+
+    def write(self) -> pathlib.Path:
+        self.path.write_text(self.text())
+        return self.path
+
+    def environment(self) -> dict:
+        if self.key_file is not None:
+            # A decoy in the environment: the key file must win.
+            return {KEY_ENV: "decoy-" + self.key[::-1]}
+        return {KEY_ENV: self.key}
+
+
+class Herd:
+    """Five `herd serve` processes. Use as a context manager or call close()."""
+
+    def __init__(self, config: HerdConfig):
+        self.config = config
+        self.config.write()
+        self.procs: dict[str, subprocess.Popen] = {}
+        self._probe = 0
+
+    # Processes.
+    def start(self, name: str, wait: bool = True) -> None:
+        if name in self.procs and self.procs[name].poll() is None:
+            raise RuntimeError(f"{name} is already running")
+        self.procs[name] = start_process(
+            [env.herd_binary(), "serve", name, "--config", str(self.config.path)],
+            self.config.workdir, name, self.config.environment())
+        if wait:
+            self.wait_port(name)
+
+    def start_all(self) -> None:
+        for name in self.config.names:
+            self.start(name, wait=False)
+        for name in self.config.names:
+            self.wait_port(name)
+        self.wait_linked()
+
+    def wait_port(self, name: str, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        proc = self.procs[name]
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"herd serve {name} exited with {proc.returncode}: "
+                                   f"{self.stderr(name)!r}")
+            if port_accepts(self.port(name)):
+                return
+            time.sleep(0.02)
+        raise RuntimeError(f"herd serve {name} does not accept connections on {self.port(name)}")
+
+    def kill(self, name: str) -> None:
+        reap(self.procs[name], signal.SIGKILL)
+        self._wait_port_closed(name)
+
+    def stop(self, name: str) -> Optional[int]:
+        status = reap(self.procs[name], signal.SIGTERM)
+        self._wait_port_closed(name)
+        return status
+
+    def restart(self, name: str) -> None:
+        if self.procs[name].poll() is None:
+            self.stop(name)
+        self.start(name)
+
+    def running(self, name: str) -> bool:
+        return name in self.procs and self.procs[name].poll() is None
+
+    def _wait_port_closed(self, name: str, timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and port_accepts(self.port(name)):
+            time.sleep(0.02)
+
+    def close(self) -> None:
+        for proc in self.procs.values():
+            reap(proc, signal.SIGKILL)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # Facts.
+    def port(self, name: str) -> int:
+        return self.config.ports[name]
+
+    def log_path(self, name: str) -> pathlib.Path:
+        return self.config.log_dir / f"{name}.log"
+
+    def stderr(self, name: str) -> bytes:
+        path = self.config.workdir / f"{name}.stderr"
+        return path.read_bytes() if path.exists() else b""
+
+    def all_output(self) -> bytes:
+        """Every byte the herd wrote: logs, stdout, stderr."""
+        data = b""
+        for path in sorted(self.config.log_dir.glob("*")):
+            if path.is_file():
+                data += path.read_bytes()
+        for path in sorted(self.config.workdir.glob("*.std*")):
+            data += path.read_bytes()
+        return data
+
+    # Talking to it.
+    def iamat(self, name: str, client: str, location: str = "+34.068930-118.445127",
+              client_time: Optional[str] = None) -> bytes:
+        """Sends one IAMAT; returns the reply line without its newline."""
+        return herd_client.iamat(self.port(name), client, location,
+                                 client_time or herd_client.now_time())
+
+    def whatsat(self, name: str, client: str, radius: str = "10", bound: int = 1,
+                timeout: Optional[float] = None) -> bytes:
+        with herd_client.Connection(self.port(name)) as conn:
+            conn.send(f"WHATSAT {client} {radius} {bound}\n".encode())
+            return conn.read_whatsat(timeout)
+
+    def record(self, name: str, client: str) -> Optional[bytes]:
+        """The AT line server `name` holds for `client`, or None if it answers `?`."""
+        reply = self.whatsat(name, client)
+        if reply.startswith(b"? "):
+            return None
+        return reply.split(b"\n", 1)[0]
+
+    def wait_record(self, name: str, client: str, expected: bytes, timeout: float = 5.0) -> Optional[bytes]:
+        """Polls server `name` until it holds `expected` for `client`; returns what it held last."""
+        deadline = time.monotonic() + timeout
+        while True:
+            held = self.record(name, client)
+            if held == expected or time.monotonic() > deadline:
+                return held
+            time.sleep(0.05)
+
+    def wait_linked(self, timeout: float = 15.0) -> None:
+        """Waits until a record sent to each running server reaches every running server.
+        A record sent before a link was up may be lost, so each probe is re-sent, newer."""
+        names = [n for n in self.config.names if self.running(n)]
+        deadline = time.monotonic() + timeout
+        for origin in names:
+            self._probe += 1
+            probe = f"probe-{origin}-{self._probe}-{secrets.token_hex(4)}"
+            while True:
+                at_line = self.iamat(origin, probe, "+0+0")
+                resend = time.monotonic() + 1.0
+                pending = [n for n in names if n != origin]
+                while pending and time.monotonic() < min(resend, deadline):
+                    pending = [n for n in pending if self.record(n, probe) != at_line]
+                    if pending:
+                        time.sleep(0.05)
+                if not pending:
+                    break
+                if time.monotonic() >= deadline:
+                    raise RuntimeError(f"herd not linked after {timeout} s: a record sent to "
+                                       f"{origin} never reached {pending}")

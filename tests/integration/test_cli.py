@@ -1,0 +1,171 @@
+"""The command line: `herd serve`, `herd check`, `herd up` (exit statuses, messages,
+supervising the five servers)."""
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import time
+import unittest
+
+from herdtest import at, client, env, fixtures, procs
+from herdtest import herd as herd_mod
+
+NAMES = herd_mod.NAMES
+
+
+class ConfigTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = fixtures.make_tmpdir("cli", self.addCleanup)
+        self.config = herd_mod.HerdConfig(
+            self.tmp, "https://127.0.0.1:9/maps/api/place/nearbysearch/json", None)
+        self.config.write()
+
+    def run_herd(self, *args: str, timeout: float = 10) -> subprocess.CompletedProcess:
+        environ = dict(os.environ)
+        environ.update(self.config.environment())
+        return subprocess.run([env.herd_binary(), *args], cwd=self.tmp, capture_output=True,
+                              timeout=timeout, env=environ, stdin=subprocess.DEVNULL)
+
+    def write(self, text: str) -> pathlib.Path:
+        path = self.tmp / "bad.toml"
+        path.write_text(text)
+        return path
+
+    def test_check_accepts_the_written_config(self):
+        result = self.run_herd("check", "--config", str(self.config.path))
+        self.assertEqual(result.returncode, 0, result.stderr)
+
+    def test_serve_unknown_name_lists_valid_names(self):
+        result = self.run_herd("serve", "Nobody", "--config", str(self.config.path))
+        self.assertEqual(result.returncode, 2, result)
+        for name in NAMES:
+            self.assertIn(name.encode(), result.stderr)
+        self.assertIn(b"Nobody", result.stderr)
+        self.assertFalse(herd_mod.port_accepts(self.config.ports["Clark"]))
+
+    def assert_refused(self, text: str, *words: str):
+        path = self.write(text)
+        for args in (["check", "--config", str(path)], ["serve", "Clark", "--config", str(path)],
+                     ["up", "--config", str(path)]):
+            with self.subTest(command=args[0]):
+                result = self.run_herd(*args)
+                self.assertEqual(result.returncode, 2, result)
+                for word in (str(path), *words):
+                    self.assertIn(word.encode(), result.stderr, result.stderr)
+                self.assertFalse(herd_mod.port_accepts(self.config.ports["Clark"]))
+
+    def test_unknown_key_refused(self):
+        text = self.config.text().replace("[places]\n", '[places]\ncolour = "red"\n')
+        self.assert_refused(text, "colour")
+
+    def test_unknown_server_key_refused(self):
+        text = self.config.text().replace('name = "Jaquez"\n', 'name = "Jaquez"\nweight = 3\n')
+        self.assert_refused(text, "weight")
+
+    def test_wrong_type_refused(self):
+        port = self.config.ports["Johnson"]
+        text = self.config.text().replace(f"port = {port}\n", f'port = "{port}"\n')
+        self.assert_refused(text, "port")
+
+    def test_neighbour_that_does_not_exist_refused(self):
+        text = self.config.text().replace('neighbours = ["Jaquez", "Juzang"]',
+                                          'neighbours = ["Jaquez", "Juzang", "Nobody"]')
+        self.assertIn('"Nobody"', text)
+        self.assert_refused(text, "neighbours", "Nobody")
+
+    def test_one_way_link_refused(self):
+        text = self.config.text().replace('neighbours = ["Jaquez", "Juzang"]',
+                                          'neighbours = ["Jaquez", "Juzang", "Johnson"]')
+        self.assertIn('"Johnson"]', text)
+        self.assert_refused(text, "neighbours")
+
+    def test_missing_config_file_refused(self):
+        missing = self.tmp / "does-not-exist.toml"
+        for args in (["check", "--config", str(missing)], ["serve", "Clark", "--config", str(missing)]):
+            with self.subTest(command=args[0]):
+                result = self.run_herd(*args)
+                self.assertEqual(result.returncode, 2, result)
+                self.assertIn(str(missing).encode(), result.stderr)
+
+    def test_port_in_use_refused(self):
+        port = self.config.ports["Clark"]
+        blocker = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.addCleanup(blocker.close)
+        blocker.bind(("127.0.0.1", port))
+        blocker.listen()
+        result = self.run_herd("serve", "Clark", "--config", str(self.config.path))
+        self.assertEqual(result.returncode, 2, result)
+        self.assertIn(str(port).encode(), result.stderr)
+
+
+class UpTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = fixtures.make_tmpdir("up", self.addCleanup)
+        self.config = herd_mod.HerdConfig(
+            self.tmp, "https://127.0.0.1:9/maps/api/place/nearbysearch/json", None)
+        self.config.write()
+        self.up = herd_mod.start_process(
+            [env.herd_binary(), "up", "--config", str(self.config.path)], self.tmp, "up",
+            self.config.environment(), new_session=True)
+        self.addCleanup(herd_mod.kill_group, self.up)
+        deadline = time.monotonic() + 10
+        for name in NAMES:
+            while not herd_mod.port_accepts(self.config.ports[name]):
+                self.assertIsNone(self.up.poll(), (self.tmp / "up.stderr").read_bytes())
+                self.assertLess(time.monotonic(), deadline, f"{name} never listened")
+                time.sleep(0.05)
+        self.children = procs.children(self.up.pid)
+
+    def stderr(self) -> bytes:
+        return (self.tmp / "up.stderr").read_bytes()
+
+    def iamat(self, name: str) -> bytes:
+        return client.iamat(self.config.ports[name], fixtures.unique("up"), "+1+2",
+                            client.now_time())
+
+    def test_up_runs_all_five_and_sigterm_stops_them(self):
+        for name in NAMES:
+            line = self.iamat(name)
+            self.assertEqual(at.parse(line).server, name.encode())
+        listeners = {name: procs.listener_pid(self.config.ports[name], self.children)
+                     for name in NAMES}
+        self.assertTrue(all(listeners.values()), (listeners, self.children))
+        self.assertEqual(len(set(listeners.values())), 5, listeners)
+
+        self.up.send_signal(signal.SIGTERM)
+        try:
+            self.up.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.fail("herd up did not exit within 10 s of SIGTERM")
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and any(procs.alive(pid) for pid in self.children):
+            time.sleep(0.05)
+        self.assertEqual([pid for pid in self.children if procs.alive(pid)], [],
+                         "children left running after herd up exited")
+        for name in NAMES:
+            self.assertFalse(herd_mod.port_accepts(self.config.ports[name]), name)
+
+    def test_up_reports_a_child_killed_with_sigkill(self):
+        victim = procs.listener_pid(self.config.ports["Juzang"], self.children)
+        self.assertIsNotNone(victim, self.children)
+        before = len(self.stderr())
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        report = b""
+        while time.monotonic() < deadline:
+            report = self.stderr()[before:]
+            if b"Juzang" in report and (b"SIGKILL" in report or b"signal 9" in report or
+                                        b"KILL" in report.upper()):
+                break
+            time.sleep(0.05)
+        self.assertIn(b"Juzang", report)
+        self.assertTrue(b"SIGKILL" in report or b"signal 9" in report or b"KILL" in report.upper(),
+                        report)
+        # The other servers keep serving.
+        line = self.iamat("Clark")
+        self.assertEqual(at.parse(line).server, b"Clark")
+
+
+if __name__ == "__main__":
+    unittest.main()
