@@ -284,7 +284,8 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
       co_return;
     }
     auto response = parser.release();
-    out.keep = response.keep_alive();
+    // Bytes beyond the answer would be read as the start of the next one.
+    out.keep = response.keep_alive() && connection.buffer.size() == 0;
     out.response.emplace();
     out.response->status = static_cast<int>(response.result_int());
     out.response->body = std::move(response.body());

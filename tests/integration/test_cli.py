@@ -21,7 +21,7 @@ class ConfigTest(unittest.TestCase):
             self.tmp, "https://127.0.0.1:9/maps/api/place/nearbysearch/json", None)
         self.config.write()
 
-    def run_herd(self, *args: str, timeout: float = 10) -> subprocess.CompletedProcess:
+    def run_herd(self, *args: str, timeout: float = 5) -> subprocess.CompletedProcess:
         environ = dict(os.environ)
         environ.update(self.config.environment())
         return subprocess.run([env.herd_binary(), *args], cwd=self.tmp, capture_output=True,

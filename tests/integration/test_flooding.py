@@ -10,7 +10,9 @@ PROPAGATION = 5.0   # bound on waiting for a record to cross the herd
 REDIAL = 10.0       # bound on a restarted server's links coming back
 
 
-class FloodingTest(fixtures.HerdTestCase):
+class RecordChecks:
+    """For test cases with `self.herd` running all five servers."""
+
     def assert_everywhere(self, client_id: str, expected: bytes, servers=None):
         for server in servers or self.config.names:
             held = self.herd.wait_record(server, client_id, expected, PROPAGATION)
@@ -23,6 +25,8 @@ class FloodingTest(fixtures.HerdTestCase):
         line = self.herd.iamat(origin, marker)
         self.assert_everywhere(marker, line)
 
+
+class FloodingTest(RecordChecks, fixtures.HerdTestCase):
     def test_record_reaches_every_server_unchanged(self):
         client_id = fixtures.unique("kiwi.cs.ucla.edu")
         line = self.herd.iamat("Clark", client_id, "+34.068930-118.445127", client.now_time())
@@ -134,6 +138,36 @@ class DeadServerTest(fixtures.FreshHerdTestCase):
         self.assertTrue(self.wait_reaches("Bernard", "Jaquez", REDIAL))
         self.assertTrue(self.wait_reaches("Jaquez", "Bernard", REDIAL))
         self.assertTrue(self.wait_reaches("Johnson", "Bernard", REDIAL))
+
+
+class NeighbourWireTest(RecordChecks, fixtures.HerdTestCase):
+    """The herd's own link format: `HERD <name>` then AT lines, accepted only from a
+    configured neighbour."""
+
+    def at_line(self, client_id: str, server: str = "Jaquez") -> bytes:
+        return (f"AT {server} +0.263873386 {client_id} +34.06-118.44 "
+                f"{client.now_time()}").encode()
+
+    def test_records_from_a_neighbour_are_stored_and_flooded_on(self):
+        client_id = fixtures.unique("wire")
+        line = self.at_line(client_id)
+        data = client.exchange(self.herd.port("Clark"), b"HERD Jaquez\n" + line + b"\n")
+        self.assertEqual(data, b"", "a neighbour link gets no replies")
+        # Clark stores the line as it came and floods it on (Clark–Juzang–Johnson).
+        self.assertEqual(self.herd.wait_record("Clark", client_id, line, PROPAGATION), line)
+        self.assertEqual(self.herd.wait_record("Johnson", client_id, line, PROPAGATION), line)
+
+    def test_at_lines_without_a_neighbour_greeting_are_refused(self):
+        client_id = fixtures.unique("forged")
+        line = self.at_line(client_id)
+        for greeting in (b"", b"HERD Johnson\n", b"HERD Clark\n", b"HERD Nobody\n"):
+            with self.subTest(greeting=greeting):
+                expected = (b"? " + greeting if greeting else b"") + b"? " + line + b"\n"
+                data = client.exchange(self.herd.port("Clark"), greeting + line + b"\n")
+                self.assertEqual(data, expected)
+        self.marker_everywhere("Clark")
+        for server in self.config.names:
+            self.assertIsNone(self.herd.record(server, client_id), server)
 
 
 if __name__ == "__main__":

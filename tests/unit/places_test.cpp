@@ -13,6 +13,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "canned_http_server.hpp"
@@ -295,6 +296,27 @@ TEST_F(PlacesTest, ManyRequestsAtOnceEachGetTheirAnswer) {
   io_.run();
   for (auto& answer : answers) EXPECT_EQ(answer.get(), "{\"status\" : \"OK\"}");
   EXPECT_EQ(server.requests().size(), 8u);
+}
+
+TEST_F(PlacesTest, ServesRequestsFromAnEventLoopOnSeveralThreads) {
+  CannedServer server(tls_options(http_answer(200, "{}")));
+  auto http = std::make_shared<HttpClient>(io_.get_executor(), ca(), 3000ms);
+  GoogleLegacySource source(http, url_of(server, "https"), kKey, *log_);
+  // Each chain asks three times in turn, so connections go back to the pool and out again
+  // while other threads do the same.
+  auto chain = [&]() -> asio::awaitable<int> {
+    int ok = 0;
+    for (int i = 0; i < 3; ++i) ok += co_await source.nearby(ucla()) == "{}";
+    co_return ok;
+  };
+  std::vector<std::future<int>> chains;
+  for (int i = 0; i < 6; ++i) chains.push_back(asio::co_spawn(io_, chain(), asio::use_future));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) threads.emplace_back([&] { io_.run(); });
+  for (auto& thread : threads) thread.join();
+  for (auto& done : chains) EXPECT_EQ(done.get(), 3);
+  EXPECT_EQ(server.requests().size(), 18u);
+  EXPECT_LE(server.accepts(), 6);  // later requests of a chain reuse a kept connection
 }
 
 TEST(HttpClientTest, AMissingCaFileIsAnError) {
