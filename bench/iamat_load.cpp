@@ -14,11 +14,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -41,6 +42,14 @@ bool send_all(int fd, const std::string& data) {
     sent += static_cast<std::size_t>(n);
   }
   return true;
+}
+
+// Reads a whole decimal argument; a typo must not silently become 0 (as atoi would make it).
+template <typename Number>
+bool parse_argument(std::string_view text, Number& out) {
+  const char* end = text.data() + text.size();
+  auto [stop, error] = std::from_chars(text.data(), end, out);
+  return error == std::errc{} && stop == end;
 }
 
 // Returns the number of replies received, or -1 on a connection failure.
@@ -88,23 +97,31 @@ long run_connection(const Options& options, int index, std::atomic<long>& bad_re
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 5) {
+  Options options;
+  bool usable = argc >= 5;
+  if (usable) {
+    options.host = argv[1];
+    usable = parse_argument(argv[2], options.port) &&
+             parse_argument(argv[3], options.connections) &&
+             parse_argument(argv[4], options.lines) &&
+             (argc <= 5 || parse_argument(argv[5], options.window)) &&
+             (argc <= 6 || parse_argument(argv[6], options.clients));
+  }
+  if (!usable) {
     std::fprintf(stderr,
                  "usage: %s HOST PORT CONNECTIONS LINES_PER_CONNECTION [WINDOW] [CLIENTS]\n",
                  argv[0]);
     return 2;
   }
-  Options options;
-  options.host = argv[1];
-  options.port = std::atoi(argv[2]);
-  options.connections = std::max(1, std::atoi(argv[3]));
-  options.lines = std::max(1L, std::atol(argv[4]));
-  if (argc > 5) options.window = std::max(1L, std::atol(argv[5]));
-  if (argc > 6) options.clients = std::max(0L, std::atol(argv[6]));
+  options.connections = std::max(1, options.connections);
+  options.lines = std::max(1L, options.lines);
+  options.window = std::max(1L, options.window);
+  options.clients = std::max(0L, options.clients);
 
   std::atomic<long> total{0}, failures{0}, bad_replies{0};
   auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<std::size_t>(options.connections));
   for (int i = 0; i < options.connections; ++i) {
     threads.emplace_back([&, i] {
       long n = run_connection(options, i, bad_replies);

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "protocol/line_splitter.hpp"
@@ -16,17 +17,18 @@ namespace {
 
 using namespace herd;
 
-const std::string kIamat = "IAMAT kiwi.cs.ucla.edu +34.068930-118.445127 1621464827.959498503";
+constexpr std::string_view kIamat =
+    "IAMAT kiwi.cs.ucla.edu +34.068930-118.445127 1621464827.959498503";
 
 void ParseIamat(benchmark::State& state) {
-  for (auto _ : state) benchmark::DoNotOptimize(protocol::parse_request(kIamat));
+  for ([[maybe_unused]] auto _ : state) benchmark::DoNotOptimize(protocol::parse_request(kIamat));
 }
 BENCHMARK(ParseIamat);
 
 void IamatToReply(benchmark::State& state) {
   const auto iamat = std::get<protocol::IamAt>(protocol::parse_request(kIamat));
   const protocol::Timestamp now{1763773200, 123456789};
-  for (auto _ : state) {
+  for ([[maybe_unused]] auto _ : state) {
     auto record = protocol::make_record("Clark", now, iamat);
     benchmark::DoNotOptimize(protocol::at_reply(record));
   }
@@ -35,9 +37,9 @@ BENCHMARK(IamatToReply);
 
 void SplitPipelinedLines(benchmark::State& state) {
   std::string stream;
-  for (int i = 0; i < 1000; ++i) stream += kIamat + "\r\n";
+  for (int i = 0; i < 1000; ++i) stream.append(kIamat).append("\r\n");
   std::vector<protocol::Line> lines;
-  for (auto _ : state) {
+  for ([[maybe_unused]] auto _ : state) {
     protocol::LineSplitter splitter;
     lines.clear();
     splitter.feed(stream, lines);
@@ -57,7 +59,7 @@ void StoreOfferManyClients(benchmark::State& state) {
   }
   store::RecordStore store;
   std::size_t i = 0;
-  for (auto _ : state) {
+  for ([[maybe_unused]] auto _ : state) {
     benchmark::DoNotOptimize(store.offer(records[i]));
     i = (i + 1) % records.size();
   }
@@ -69,7 +71,7 @@ void TrimResults(benchmark::State& state) {
   std::stringstream body;
   body << in.rdbuf();
   const std::string text = body.str();
-  for (auto _ : state) {
+  for ([[maybe_unused]] auto _ : state) {
     auto trimmed = protocol::trim_results(text, 1);
     benchmark::DoNotOptimize(protocol::collapse_newlines(*trimmed));
   }

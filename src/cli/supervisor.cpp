@@ -9,8 +9,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <iostream>
+#include <system_error>
 #include <vector>
 
 namespace herd::cli {
@@ -112,6 +112,14 @@ void stop_all(std::vector<Child>& children, const sigset_t& signals) {
   }
 }
 
+// sigaction rather than signal(): the same effect, but thread safe and async-signal-safe.
+void restore_default_action(int signal_number) {
+  struct sigaction action {};
+  action.sa_handler = SIG_DFL;
+  ::sigemptyset(&action.sa_mask);
+  ::sigaction(signal_number, &action, nullptr);
+}
+
 // In the child, between fork and exec. Only async-signal-safe calls: the arguments were
 // prepared before the fork.
 [[noreturn]] void exec_server(const std::vector<char*>& argv, const sigset_t& original_mask,
@@ -121,8 +129,8 @@ void stop_all(std::vector<Child>& children, const sigset_t& signals) {
   ::prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (::getppid() != supervisor) ::_exit(1);
   // Dispositions set to ignore survive exec; the server must get SIGINT and SIGTERM.
-  ::signal(SIGINT, SIG_DFL);
-  ::signal(SIGTERM, SIG_DFL);
+  restore_default_action(SIGINT);
+  restore_default_action(SIGTERM);
   ::sigprocmask(SIG_SETMASK, &original_mask, nullptr);
   ::execv("/proc/self/exe", argv.data());
   static constexpr char kMessage[] = "herd: cannot run /proc/self/exe\n";
@@ -139,7 +147,7 @@ int run_herd(const config::HerdConfig& herd, const std::optional<std::string>& c
   // not turn a clean exit into death by signal.
   ::sigprocmask(SIG_BLOCK, &signals, &original_mask);
   // An inherited "ignore" for SIGCHLD would make the kernel reap children unseen.
-  ::signal(SIGCHLD, SIG_DFL);
+  restore_default_action(SIGCHLD);
   const pid_t self = ::getpid();
 
   std::vector<Child> children;
@@ -150,6 +158,7 @@ int run_herd(const config::HerdConfig& herd, const std::optional<std::string>& c
       args.push_back(*config_file);
     }
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (std::string& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
 
@@ -158,8 +167,8 @@ int run_herd(const config::HerdConfig& herd, const std::optional<std::string>& c
     const pid_t pid = ::fork();
     if (pid == 0) exec_server(argv, original_mask, self);
     if (pid < 0) {
-      std::cerr << "herd: cannot start " << server.name << ": " << std::strerror(errno)
-                << std::endl;
+      std::cerr << "herd: cannot start " << server.name << ": "
+                << std::system_category().message(errno) << std::endl;
       stop_all(children, signals);
       return 1;
     }

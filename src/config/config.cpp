@@ -5,10 +5,10 @@
 
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <map>
 #include <optional>
 #include <set>
+#include <system_error>
 #include <utility>
 
 #include <toml++/toml.h>
@@ -157,6 +157,14 @@ class Reader {
     return value;
   }
 
+  void read_bool(const toml::table& parent, std::string_view key, const std::string& prefix,
+                 bool& out) const {
+    const toml::node* node = parent.get(key);
+    if (node == nullptr) return;
+    if (!node->is_boolean()) fail(join_path(prefix, key), expected("true or false", *node));
+    out = node->as_boolean()->get();
+  }
+
   static std::string join_path(std::string_view prefix, std::string_view key) {
     if (prefix.empty()) return std::string(key);
     return std::string(prefix) + "." + std::string(key);
@@ -169,6 +177,29 @@ class Reader {
  private:
   std::string source_;
 };
+
+// A secret from a file (trimmed; wins if named) or else an environment variable; empty if
+// neither gives one. Errors name the key, never the contents.
+std::string read_secret(const std::string& file, std::string_view file_key,
+                        const std::string& env) {
+  if (!file.empty()) {
+    int error = 0;
+    const std::optional<std::string> content = read_whole(file, error);
+    if (!content) {
+      throw ConfigError(std::string(file_key) + ": cannot read " + in_quotes(file) + ": " +
+                        std::system_category().message(error));
+    }
+    const std::string& secret = *content;
+    const auto first = secret.find_first_not_of(kWhiteSpace);
+    if (first == std::string::npos) return {};
+    const auto last = secret.find_last_not_of(kWhiteSpace);
+    return secret.substr(first, last - first + 1);
+  }
+  if (env.empty()) return {};
+  // Read once at start-up; nothing in herd changes the environment, so no race.
+  const char* value = std::getenv(env.c_str());  // NOLINT(concurrency-mt-unsafe)
+  return value == nullptr ? std::string() : std::string(value);
+}
 
 // Sizes have no natural upper bound; this one only keeps them far from overflow.
 constexpr std::int64_t kMaxSize = std::int64_t{1} << 40;
@@ -190,24 +221,101 @@ void read_log(const Reader& reader, const toml::table& root, LogConfig& log) {
   }
 }
 
-void read_places(const Reader& reader, const toml::table& root, PlacesConfig& places) {
-  const toml::table* table = reader.table(root, "places", "places");
-  if (table == nullptr) return;
-  reader.check_keys(*table, "places", {"url", "key_env", "key_file", "ca_file", "timeout_ms"});
-  reader.read_string(*table, "url", "places", places.url);
-  const std::string_view url = places.url;
+void read_url(const Reader& reader, const toml::table& table, std::string_view key,
+              std::string& out) {
+  reader.read_string(table, key, "places", out);
+  const std::string_view url = out;
   const bool http = url.starts_with("http://") && url.size() > 7;
   const bool https = url.starts_with("https://") && url.size() > 8;
   if (!http && !https) {
-    reader.fail("places.url", "must start with http:// or https://, got " + in_quotes(url));
+    reader.fail(Reader::join_path("places", key),
+                "must start with http:// or https://, got " + in_quotes(url));
   }
+}
+
+void read_source(const Reader& reader, const toml::table& table, PlacesSourceKind& out) {
+  std::string name;
+  reader.read_string(table, "source", "places", name);
+  if (table.get("source") == nullptr) return;
+  for (auto kind : {PlacesSourceKind::kAuto, PlacesSourceKind::kGoogle,
+                    PlacesSourceKind::kGoogleNew, PlacesSourceKind::kOffline}) {
+    if (name == places_source_name(kind)) {
+      out = kind;
+      return;
+    }
+  }
+  reader.fail("places.source", "must be \"auto\", \"google\", \"google-new\" or \"offline\", got " +
+                                   in_quotes(name));
+}
+
+void read_places(const Reader& reader, const toml::table& root, PlacesConfig& places) {
+  const toml::table* table = reader.table(root, "places", "places");
+  if (table == nullptr) return;
+  reader.check_keys(
+      *table, "places",
+      {"source", "url", "new_url", "key_env", "key_file", "ca_file", "timeout_ms", "offline_data",
+       "cache_ttl_ms", "max_calls_per_second", "burst", "max_concurrent_calls"});
+  read_source(reader, *table, places.source);
+  read_url(reader, *table, "url", places.url);
+  read_url(reader, *table, "new_url", places.new_url);
   reader.read_string(*table, "key_env", "places", places.key_env);
   reader.read_string(*table, "key_file", "places", places.key_file);
   reader.read_string(*table, "ca_file", "places", places.ca_file);
+  reader.read_string(*table, "offline_data", "places", places.offline_data);
   // A day is far beyond any sensible deadline; the cap keeps the arithmetic safe.
   if (auto v = reader.read_integer(*table, "timeout_ms", "places", 1, 86'400'000)) {
     places.timeout = std::chrono::milliseconds(*v);
   }
+  if (auto v = reader.read_integer(*table, "cache_ttl_ms", "places", 0, 86'400'000)) {
+    places.cache_ttl = std::chrono::milliseconds(*v);
+  }
+  if (auto v = reader.read_integer(*table, "max_calls_per_second", "places", 0, 1'000'000)) {
+    places.max_calls_per_second = static_cast<std::uint32_t>(*v);
+  }
+  if (auto v = reader.read_integer(*table, "burst", "places", 1, 1'000'000)) {
+    places.burst = static_cast<std::uint32_t>(*v);
+  }
+  if (auto v = reader.read_integer(*table, "max_concurrent_calls", "places", 1, 100'000)) {
+    places.max_concurrent_calls = static_cast<std::uint32_t>(*v);
+  }
+}
+
+void read_links(const Reader& reader, const toml::table& root, LinksConfig& links) {
+  const toml::table* table = reader.table(root, "links", "links");
+  if (table == nullptr) return;
+  reader.check_keys(*table, "links", {"secret_env", "secret_file", "unauthenticated"});
+  reader.read_string(*table, "secret_env", "links", links.secret_env);
+  reader.read_string(*table, "secret_file", "links", links.secret_file);
+  reader.read_bool(*table, "unauthenticated", "links", links.unauthenticated);
+}
+
+void read_limits(const Reader& reader, const toml::table& root, LimitsConfig& limits) {
+  const toml::table* table = reader.table(root, "limits", "limits");
+  if (table == nullptr) return;
+  reader.check_keys(*table, "limits",
+                    {"max_connections", "idle_timeout_ms", "write_timeout_ms",
+                     "max_pending_replies", "max_whatsat_per_connection", "max_whatsat_per_server",
+                     "max_client_id", "max_records", "requests_per_second", "request_burst"});
+  const auto count = [&](std::string_view key, auto& out, std::int64_t low, std::int64_t high) {
+    if (auto v = reader.read_integer(*table, key, "limits", low, high)) {
+      out = static_cast<std::remove_reference_t<decltype(out)>>(*v);
+    }
+  };
+  const auto millis = [&](std::string_view key, std::chrono::milliseconds& out) {
+    if (auto v = reader.read_integer(*table, key, "limits", 1, 86'400'000)) {
+      out = std::chrono::milliseconds(*v);
+    }
+  };
+  count("max_connections", limits.max_connections, 1, 1'000'000);
+  millis("idle_timeout_ms", limits.idle_timeout);
+  millis("write_timeout_ms", limits.write_timeout);
+  count("max_pending_replies", limits.max_pending_replies, 1, 1'000'000);
+  count("max_whatsat_per_connection", limits.max_whatsat_per_connection, 1, 1'000'000);
+  count("max_whatsat_per_server", limits.max_whatsat_per_server, 1, 1'000'000);
+  count("max_client_id", limits.max_client_id, 1, 16384);
+  count("max_records", limits.max_records, 1, kMaxSize);
+  count("requests_per_second", limits.requests_per_second, 0, 1'000'000);
+  count("request_burst", limits.request_burst, 1, 1'000'000);
 }
 
 ServerConfig read_server(const Reader& reader, const toml::node& node, const std::string& path) {
@@ -305,6 +413,8 @@ void check_herd(const Reader& reader, const HerdConfig& herd) {
       bool back = false;
       for (const std::string& name : other.neighbours) back = back || name == server.name;
       if (!back) {
+        // fail() throws, so this concatenation runs once, not once per loop turn.
+        // NOLINTNEXTLINE(performance-inefficient-string-concatenation)
         reader.fail(server_path(i) + ".neighbours", server.name + " lists " + neighbour + ", but " +
                                                         neighbour + " does not list " +
                                                         server.name);
@@ -314,6 +424,20 @@ void check_herd(const Reader& reader, const HerdConfig& herd) {
 }
 
 }  // namespace
+
+std::string_view places_source_name(PlacesSourceKind kind) {
+  switch (kind) {
+    case PlacesSourceKind::kAuto:
+      return "auto";
+    case PlacesSourceKind::kGoogle:
+      return "google";
+    case PlacesSourceKind::kGoogleNew:
+      return "google-new";
+    case PlacesSourceKind::kOffline:
+      return "offline";
+  }
+  return "auto";
+}
 
 const ServerConfig* HerdConfig::find(std::string_view name) const {
   for (const ServerConfig& server : servers) {
@@ -353,7 +477,9 @@ HerdConfig load_config(const std::filesystem::path& file) {
   herd.source = file.string();
   int error = 0;
   const std::optional<std::string> content = read_whole(file, error);
-  if (!content) throw ConfigError(herd.source + ": cannot read: " + std::strerror(error));
+  if (!content) {
+    throw ConfigError(herd.source + ": cannot read: " + std::system_category().message(error));
+  }
 
   toml::table root;
   try {
@@ -365,9 +491,11 @@ HerdConfig load_config(const std::filesystem::path& file) {
   }
 
   const Reader reader(herd.source);
-  reader.check_keys(root, "", {"log", "places", "servers"});
+  reader.check_keys(root, "", {"log", "places", "links", "limits", "servers"});
   read_log(reader, root, herd.log);
   read_places(reader, root, herd.places);
+  read_links(reader, root, herd.links);
+  read_limits(reader, root, herd.limits);
 
   const toml::node* servers = root.get("servers");
   if (servers == nullptr) reader.fail("servers", "at least one server is required");
@@ -384,22 +512,24 @@ HerdConfig load_config(const std::filesystem::path& file) {
 }
 
 std::string resolve_api_key(const PlacesConfig& places) {
-  if (!places.key_file.empty()) {
-    int error = 0;
-    const std::optional<std::string> content = read_whole(places.key_file, error);
-    if (!content) {
-      throw ConfigError("places.key_file: cannot read " + in_quotes(places.key_file) + ": " +
-                        std::strerror(error));
-    }
-    const std::string& key = *content;
-    const auto first = key.find_first_not_of(kWhiteSpace);
-    if (first == std::string::npos) return {};
-    const auto last = key.find_last_not_of(kWhiteSpace);
-    return key.substr(first, last - first + 1);
-  }
-  if (places.key_env.empty()) return {};
-  const char* value = std::getenv(places.key_env.c_str());
-  return value == nullptr ? std::string() : std::string(value);
+  return read_secret(places.key_file, "places.key_file", places.key_env);
+}
+
+std::string resolve_link_secret(const LinksConfig& links) {
+  return read_secret(links.secret_file, "links.secret_file", links.secret_env);
+}
+
+std::filesystem::path offline_data_file(const PlacesConfig& places) {
+  if (!places.offline_data.empty()) return places.offline_data;
+  return default_offline_data();
+}
+
+std::filesystem::path default_offline_data() {
+  std::error_code error;
+  std::filesystem::path executable = std::filesystem::read_symlink("/proc/self/exe", error);
+  // Without /proc, the working directory stands in for the executable's directory.
+  std::filesystem::path dir = error ? std::filesystem::path(".") : executable.parent_path();
+  return (dir / ".." / "data" / "places.dat").lexically_normal();
 }
 
 }  // namespace herd::config

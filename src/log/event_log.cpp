@@ -44,29 +44,53 @@ std::string escaped(std::string_view text) {
 }  // namespace
 
 EventLog::EventLog(const config::LogConfig& config, std::string_view server)
-    : max_line_(config.max_line) {
-  const std::filesystem::path dir(config.dir);
-  const std::filesystem::path file = dir / (std::string(server) + ".log");
+    : config_(config), server_(server), max_line_(config.max_line), logger_(open()) {}
+
+std::shared_ptr<spdlog::logger> EventLog::open() const {
+  const std::filesystem::path dir(config_.dir);
+  const std::filesystem::path file = dir / (server_ + ".log");
   std::error_code error;
   std::filesystem::create_directories(dir, error);
   if (error) {
-    throw config::ConfigError("log.dir: cannot create \"" + escaped(config.dir) +
+    throw config::ConfigError("log.dir: cannot create \"" + escaped(config_.dir) +
                               "\": " + error.message());
   }
+  std::shared_ptr<spdlog::logger> logger;
   try {
     auto sink = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
-        file.string(), config.max_bytes, config.max_files);
+        file.string(), config_.max_bytes, config_.max_files);
     // Not registered with spdlog: each server owns its log and no global state is shared.
-    logger_ = std::make_shared<spdlog::logger>(std::string(server), std::move(sink));
+    logger = std::make_shared<spdlog::logger>(server_, std::move(sink));
   } catch (const spdlog::spdlog_ex& e) {
-    throw config::ConfigError("log.dir: cannot open the log of " + escaped(server) + ": " +
+    throw config::ConfigError("log.dir: cannot open the log of " + escaped(server_) + ": " +
                               escaped(e.what()));
   }
-  logger_->set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %v", spdlog::pattern_time_type::utc);
-  logger_->set_level(spdlog::level::trace);
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %v", spdlog::pattern_time_type::utc);
+  logger->set_level(spdlog::level::trace);
   // Every event is flushed: an operator tailing the log sees it at once, and the cost (one
   // write per event) is small beside the network I/O that caused it.
-  logger_->flush_on(spdlog::level::trace);
+  logger->flush_on(spdlog::level::trace);
+  return logger;
+}
+
+void EventLog::reopen() {
+  std::shared_ptr<spdlog::logger> fresh;
+  try {
+    fresh = open();
+  } catch (const config::ConfigError& e) {
+    failure(std::string("cannot reopen the log: ") + e.what() + "; keeping the old file");
+    return;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    logger_.swap(fresh);
+  }
+  event("log reopened");
+}
+
+std::shared_ptr<spdlog::logger> EventLog::logger() const {
+  std::lock_guard lock(mutex_);
+  return logger_;
 }
 
 EventLog::~EventLog() {
@@ -78,7 +102,7 @@ void EventLog::received(std::string_view peer, std::string_view line) {
   append_escaped(message, peer);
   message += " < ";
   message += cut(line);
-  logger_->log(spdlog::level::info, message);
+  logger()->log(spdlog::level::info, message);
 }
 
 void EventLog::sent(std::string_view peer, std::string_view text) {
@@ -87,23 +111,23 @@ void EventLog::sent(std::string_view peer, std::string_view text) {
   append_escaped(message, peer);
   message += " > ";
   message += cut(text);
-  logger_->log(spdlog::level::info, message);
+  logger()->log(spdlog::level::info, message);
 }
 
 void EventLog::event(std::string_view text) {
   std::string message(kInfo);
   message += cut(text);
-  logger_->log(spdlog::level::info, message);
+  logger()->log(spdlog::level::info, message);
 }
 
 void EventLog::failure(std::string_view text) {
   std::string message(kWarning);
   message += cut(text);
-  logger_->log(spdlog::level::warn, message);
+  logger()->log(spdlog::level::warn, message);
 }
 
 void EventLog::flush() {
-  logger_->flush();
+  logger()->flush();
 }
 
 std::string EventLog::cut(std::string_view text) const {

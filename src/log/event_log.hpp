@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -30,15 +31,24 @@ class EventLog {
   // `peer` says who is at the other end: "client 7 127.0.0.1:50312", "neighbour Clark".
   void received(std::string_view peer, std::string_view line);
   void sent(std::string_view peer, std::string_view text);  // trailing newline(s) not logged
-  void event(std::string_view text);                         // opened, closed, retry, ...
-  void failure(std::string_view text);                       // logged at warning level
+  void event(std::string_view text);                        // opened, closed, retry, ...
+  void failure(std::string_view text);                      // logged at warning level
 
   void flush();
 
+  // Opens the file again (for logrotate, on SIGHUP): events after this go to a file at the
+  // configured path, whatever became of the old one. On failure the old file is kept.
+  void reopen();
+
  private:
+  std::shared_ptr<spdlog::logger> open() const;
+  std::shared_ptr<spdlog::logger> logger() const;
   std::string cut(std::string_view text) const;
 
+  config::LogConfig config_;
+  std::string server_;
   std::size_t max_line_;
+  mutable std::mutex mutex_;  // guards logger_, which reopen() replaces
   std::shared_ptr<spdlog::logger> logger_;
 };
 

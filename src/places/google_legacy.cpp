@@ -5,7 +5,7 @@
 #include <exception>
 #include <utility>
 
-#include "protocol/places_json.hpp"
+#include "places/source_failure.hpp"
 
 namespace herd::places {
 namespace {
@@ -34,15 +34,6 @@ bool is_json_object(const std::string& body) {
   boost::system::error_code ec;
   boost::json::value value = boost::json::parse(body, ec);
   return !ec && value.is_object();
-}
-
-// A message never carries the key, whichever layer wrote it.
-std::string without(std::string text, const std::string& secret) {
-  if (secret.empty()) return text;
-  for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
-    text.replace(at, secret.size(), "REDACTED");
-  }
-  return text;
 }
 
 }  // namespace
@@ -80,13 +71,8 @@ boost::asio::awaitable<std::string> GoogleLegacySource::nearby(PlacesQuery query
     failure = "places request failed";
   }
 
-  failure = without(std::move(failure), api_key_);
-  try {
-    log_.failure("places GET " + (shown_url.empty() ? "<url>" : shown_url) + " failed: " + failure);
-  } catch (...) {
-    // A log that cannot be written must not cost the client its answer.
-  }
-  co_return protocol::places_error_body("UNKNOWN_ERROR", failure);
+  co_return unknown_error(log_, "places GET " + (shown_url.empty() ? "<url>" : shown_url),
+                          std::move(failure), api_key_);
 }
 
 }  // namespace herd::places

@@ -153,6 +153,7 @@ struct Attempt {
   std::optional<HttpResponse> response;
   std::string error;           // when there is no response
   bool before_answer = false;  // failed before any byte of an answer arrived
+  bool not_connected = false;  // the TCP connection could not be made: nothing was sent
   bool keep = false;           // the connection may serve another request
 };
 
@@ -225,6 +226,7 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
     auto [connect_ec, endpoint] =
         co_await stream.async_connect(endpoints, asio::as_tuple(asio::use_awaitable));
     if (connect_ec) {
+      out.not_connected = connect_ec != beast::error::timeout;
       out.error = connect_ec == beast::error::timeout
                       ? timed_out(timeout, url)
                       : "connect to " + url.origin() + " failed: " + connect_ec.message();
@@ -340,9 +342,11 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
                                           asio::use_awaitable);
 
     // A kept-alive connection the server has closed meanwhile fails before any answer;
-    // that is no fault of the server, so one fresh connection gets the request again.
-    if (reused && !out.response && out.before_answer && idempotent(verb) &&
-        Clock::now() < deadline) {
+    // that is no fault of the server, so one fresh connection gets the request again. A
+    // connection that could not be made carried nothing, so any method may be tried again.
+    const bool stale = reused && !out.response && out.before_answer && idempotent(verb);
+    const bool unsent = !out.response && out.not_connected;
+    if ((stale || unsent) && Clock::now() < deadline) {
       connection = std::make_shared<Connection>(executor, url, tls);
       out = co_await asio::co_spawn(connection->strand,
                                     attempt(connection, true, url, message, deadline),

@@ -3,8 +3,10 @@
 // HTTPS verifies the certificate chain (the system store plus an optional CA file) and the
 // host name; plain `http://` is accepted for a local relay. Connections are kept alive and
 // reused per (scheme, host, port). A call never blocks the event loop and never outlives
-// its timeout. Errors are reported as HttpError with a message fit for a log: it never
-// contains the request's query string.
+// its timeout. A request goes again, once, on a fresh connection only when the server
+// cannot have acted on it: a connection that could not be made (any method), or a kept-alive
+// one the server had closed (GET, HEAD and OPTIONS only). Errors are reported as HttpError with a
+// message fit for a log: it never contains the request's query string.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>

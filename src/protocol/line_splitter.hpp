@@ -20,7 +20,7 @@ struct Line {
 
 class LineSplitter {
  public:
-  static constexpr std::size_t kMaxLine = 16 * 1024;
+  static constexpr std::size_t kMaxLine = std::size_t{16} * 1024;
 
   // Appends every line completed by `bytes` to `out`. Empty and blank lines are emitted too;
   // skipping them is the caller's business (see is_blank). An over-long line is reported as

@@ -35,9 +35,13 @@ std::string whatsat_reply(const Record& record, std::string_view places_json) {
   return reply;
 }
 
-std::string hello_line(std::string_view server) {
+std::string hello_line(std::string_view server, std::string_view nonce) {
   std::string line = "HERD ";
   line += server;
+  if (!nonce.empty()) {
+    line += ' ';
+    line += nonce;
+  }
   line += '\n';
   return line;
 }

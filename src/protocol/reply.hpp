@@ -23,7 +23,7 @@ std::string invalid_reply(std::string_view line);
 // The stored AT line, `\n`, the places JSON (already trimmed and normalised), `\n\n`.
 std::string whatsat_reply(const Record& record, std::string_view places_json);
 
-// `HERD <server>\n`
-std::string hello_line(std::string_view server);
+// `HERD <server>\n`, or `HERD <server> <nonce>\n` to open an authenticated link.
+std::string hello_line(std::string_view server, std::string_view nonce = {});
 
 }  // namespace herd::protocol

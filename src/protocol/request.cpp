@@ -39,7 +39,22 @@ Request parse_at(const std::vector<std::string_view>& fields) {
   return At{Record{std::string(fields[3]), std::move(*location), *time, std::move(at_line)}};
 }
 
+bool is_lower_hex(std::string_view text, std::size_t digits) {
+  if (text.size() != digits) return false;
+  for (const char c : text) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
 }  // namespace
+
+bool is_nonce(std::string_view text) {
+  return is_lower_hex(text, 32);
+}
+bool is_proof(std::string_view text) {
+  return is_lower_hex(text, 64);
+}
 
 Request parse_request(std::string_view line) {
   const auto fields = split_fields(line);
@@ -48,7 +63,13 @@ Request parse_request(std::string_view line) {
   if (command == "IAMAT") return parse_iamat(fields);
   if (command == "WHATSAT") return parse_whatsat(fields);
   if (command == "AT") return parse_at(fields);
-  if (command == "HERD" && fields.size() == 2) return Hello{std::string(fields[1])};
+  if (command == "HERD" && fields.size() == 2) return Hello{std::string(fields[1]), {}};
+  if (command == "HERD" && fields.size() == 3 && is_nonce(fields[2])) {
+    return Hello{std::string(fields[1]), std::string(fields[2])};
+  }
+  if (command == "PROOF" && fields.size() == 2 && is_proof(fields[1])) {
+    return Proof{std::string(fields[1])};
+  }
   return Invalid{};
 }
 
@@ -57,6 +78,15 @@ bool is_blank(std::string_view line) {
     if (!is_space(c)) return false;
   }
   return true;
+}
+
+std::optional<Challenge> parse_challenge(std::string_view line) {
+  const auto fields = split_fields(line);
+  if (fields.size() != 3 || fields[0] != "CHALLENGE" || !is_nonce(fields[1]) ||
+      !is_proof(fields[2])) {
+    return std::nullopt;
+  }
+  return Challenge{std::string(fields[1]), std::string(fields[2])};
 }
 
 }  // namespace herd::protocol

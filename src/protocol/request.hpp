@@ -4,6 +4,7 @@
 // connection, or whether a WHATSAT names a known client, is for the caller to decide.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -33,18 +34,36 @@ struct At {
   Record record;
 };
 
-// `HERD server`: the first line a neighbour sends on a link it dialled.
+// `HERD server [nonce]`: the first line a neighbour sends on a link it dialled; the nonce
+// opens the authentication handshake (auth/link_auth.hpp) when the herd has a secret.
 struct Hello {
   std::string server_name;
+  std::string nonce;  // empty without one
+};
+
+// `PROOF mac`: the dialling neighbour's answer to our CHALLENGE.
+struct Proof {
+  std::string mac;
 };
 
 struct Invalid {};
 
-using Request = std::variant<Invalid, IamAt, WhatsAt, At, Hello>;
+using Request = std::variant<Invalid, IamAt, WhatsAt, At, Hello, Proof>;
 
 // The line must not be blank (see is_blank); a blank line gets no reply at all.
 Request parse_request(std::string_view line);
 
 bool is_blank(std::string_view line);
+
+// The forms of the handshake's fields: 32 and 64 lower-case hex digits.
+bool is_nonce(std::string_view text);
+bool is_proof(std::string_view text);
+
+// `CHALLENGE nonce mac`: what an accepting neighbour answers to `HERD server nonce`.
+struct Challenge {
+  std::string nonce;
+  std::string mac;
+};
+std::optional<Challenge> parse_challenge(std::string_view line);
 
 }  // namespace herd::protocol

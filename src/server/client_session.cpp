@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "auth/link_auth.hpp"
 #include "protocol/reply.hpp"
 #include "server/server.hpp"
 
@@ -21,10 +22,6 @@ using asio::ip::tcp;
 namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-
-// Lines read ahead of their replies. Past this the session stops reading until the client
-// takes its replies, so a client that sends without reading holds bounded memory.
-constexpr std::size_t kMaxPendingReplies = 256;
 
 std::string describe(const tcp::socket& socket, std::uint64_t id) {
   boost::system::error_code error;
@@ -40,25 +37,35 @@ ClientSession::ClientSession(tcp::socket socket, Server& server, std::uint64_t i
     : socket_(std::move(socket)),
       server_(server),
       peer_(describe(socket_, id)),
+      requests_(server.limits().requests_per_second, server.limits().request_burst, Clock::now()),
+      last_line_at_(Clock::now()),
+      deadline_(socket_.get_executor()),
       reply_ready_(socket_.get_executor()),
       room_for_more_(socket_.get_executor()) {}
 
 void ClientSession::start() {
   server_.log().event(peer_ + " connected");
   auto executor = socket_.get_executor();
+  auto self = shared_from_this();
   asio::co_spawn(
-      executor, [self = shared_from_this()] { return self->read_lines(); }, asio::detached);
+      executor, [self] { return self->read_lines(); }, asio::detached);
   asio::co_spawn(
-      executor, [self = shared_from_this()] { return self->write_replies(); }, asio::detached);
+      executor, [self] { return self->write_replies(); }, asio::detached);
+  asio::co_spawn(
+      executor, [self] { return self->watch_deadlines(); }, asio::detached);
+}
+
+bool ClientSession::must_wait_before_reading() const {
+  const auto& limits = server_.limits();
+  return replies_.size() >= limits.max_pending_replies ||
+         whatsats_pending_ >= limits.max_whatsat_per_connection;
 }
 
 asio::awaitable<void> ClientSession::read_lines() {
   std::array<char, 8192> buffer{};
   std::vector<protocol::Line> lines;
   for (;;) {
-    while (replies_.size() >= kMaxPendingReplies && socket_.is_open()) {
-      co_await room_for_more_.wait();
-    }
+    while (must_wait_before_reading() && !closed_) co_await room_for_more_.wait();
     auto [error, n] = co_await socket_.async_read_some(asio::buffer(buffer), use_tuple);
     lines.clear();
     if (error) {
@@ -66,11 +73,27 @@ asio::awaitable<void> ClientSession::read_lines() {
     } else {
       splitter_.feed(std::string_view(buffer.data(), n), lines);
     }
-    for (const auto& line : lines) handle(line);
-    if (error) break;
+    for (const auto& line : lines) {
+      if (closed_) break;
+      last_line_at_ = Clock::now();
+      if (!neighbour_) co_await pace();
+      handle(line);
+    }
+    if (error || closed_) break;
   }
   reading_done_ = true;
   reply_ready_.notify();
+}
+
+asio::awaitable<void> ClientSession::pace() {
+  // A client past its rate waits; its lines are delayed, never dropped.
+  for (;;) {
+    auto wait = requests_.time_to_next(Clock::now());
+    if (wait == Clock::duration::zero()) break;
+    asio::steady_timer timer(socket_.get_executor(), wait);
+    co_await timer.async_wait(use_tuple);
+  }
+  requests_.try_take(Clock::now());
 }
 
 asio::awaitable<void> ClientSession::write_replies() {
@@ -86,7 +109,9 @@ asio::awaitable<void> ClientSession::write_replies() {
     }
     room_for_more_.notify();
     if (!out.empty()) {
+      write_started_at_ = Clock::now();
       auto [error, n] = co_await asio::async_write(socket_, asio::buffer(out), use_tuple);
+      write_started_at_.reset();
       if (error) {
         server_.log().failure(peer_ + " write failed: " + error.message());
         break;
@@ -99,8 +124,49 @@ asio::awaitable<void> ClientSession::write_replies() {
   boost::system::error_code ignored;
   socket_.shutdown(tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
+  closed_ = true;
+  deadline_.cancel();
   room_for_more_.notify();
+  server_.session_closed();
   server_.log().event(peer_ + " closed");
+}
+
+asio::awaitable<void> ClientSession::watch_deadlines() {
+  const auto& limits = server_.limits();
+  while (!closed_) {
+    const auto now = Clock::now();
+    if (write_started_at_ && now - *write_started_at_ >= limits.write_timeout) {
+      // The client stopped taking its replies: what it has not read is dropped with it.
+      server_.log().failure(peer_ + " took no reply for " +
+                            std::to_string(limits.write_timeout.count()) +
+                            " ms (limits.write_timeout_ms); disconnected");
+      boost::system::error_code ignored;
+      socket_.close(ignored);
+      co_return;
+    }
+    if (!neighbour_ && !reading_done_ && now - last_line_at_ >= limits.idle_timeout) {
+      end_session("sent no complete line for " + std::to_string(limits.idle_timeout.count()) +
+                  " ms (limits.idle_timeout_ms)");
+    }
+    auto next = last_line_at_ + limits.idle_timeout;
+    if (write_started_at_) next = std::min(next, *write_started_at_ + limits.write_timeout);
+    if (neighbour_ || reading_done_) {
+      next = write_started_at_ ? *write_started_at_ + limits.write_timeout
+                               : now + limits.write_timeout;
+    }
+    deadline_.expires_at(std::max(next, now + std::chrono::milliseconds(10)));
+    co_await deadline_.async_wait(use_tuple);
+  }
+}
+
+void ClientSession::end_session(std::string_view why) {
+  // Reading stops as at end of stream: pending replies still go out, then the close.
+  server_.log().event(peer_ + " " + std::string(why) + "; closing");
+  boost::system::error_code ignored;
+  socket_.shutdown(tcp::socket::shutdown_receive, ignored);
+  closed_ = closed_ || false;
+  reading_done_ = true;
+  reply_ready_.notify();
 }
 
 void ClientSession::answer_now(std::string text) {
@@ -116,17 +182,24 @@ void ClientSession::handle(const protocol::Line& line) {
   if (line.overlong) return answer_now(protocol::invalid_reply(line.text));
   if (protocol::is_blank(line.text)) return;
 
+  const auto max_client_id = server_.limits().max_client_id;
   auto request = protocol::parse_request(line.text);
   std::visit(
       [&](auto& parsed) {
         using T = std::decay_t<decltype(parsed)>;
         if constexpr (std::is_same_v<T, protocol::IamAt>) {
-          answer_now(server_.handle_iamat(parsed));
+          if (parsed.client_id.size() > max_client_id) {
+            return answer_now(protocol::invalid_reply(line.text));
+          }
+          auto reply = server_.handle_iamat(parsed);
+          answer_now(reply ? std::move(*reply) : protocol::invalid_reply(line.text));
         } else if constexpr (std::is_same_v<T, protocol::WhatsAt>) {
-          auto record = server_.find(parsed.client_id);
+          auto record = parsed.client_id.size() > max_client_id ? std::nullopt
+                                                                : server_.find(parsed.client_id);
           if (!record) return answer_now(protocol::invalid_reply(line.text));
           auto slot = std::make_shared<Slot>();
           replies_.push_back(slot);
+          ++whatsats_pending_;
           asio::co_spawn(
               socket_.get_executor(),
               [self = shared_from_this(), slot, record = std::move(*record),
@@ -135,16 +208,14 @@ void ClientSession::handle(const protocol::Line& line) {
               },
               asio::detached);
         } else if constexpr (std::is_same_v<T, protocol::At>) {
-          // Only a neighbour that introduced itself may write records.
+          // Only a neighbour that introduced itself (and proved it, with a secret) may
+          // write records.
           if (!neighbour_) return answer_now(protocol::invalid_reply(line.text));
           server_.handle_at(parsed.record, *neighbour_);
         } else if constexpr (std::is_same_v<T, protocol::Hello>) {
-          if (neighbour_ || !server_.is_neighbour(parsed.server_name)) {
-            return answer_now(protocol::invalid_reply(line.text));
-          }
-          neighbour_ = parsed.server_name;
-          server_.log().event(peer_ + " is neighbour " + *neighbour_);
-          peer_ = "neighbour " + *neighbour_ + " (in)";
+          handle_hello(parsed, line.text);
+        } else if constexpr (std::is_same_v<T, protocol::Proof>) {
+          handle_proof(parsed, line.text);
         } else {
           answer_now(protocol::invalid_reply(line.text));
         }
@@ -152,12 +223,56 @@ void ClientSession::handle(const protocol::Line& line) {
       request);
 }
 
+void ClientSession::handle_hello(const protocol::Hello& hello, const std::string& line) {
+  if (neighbour_ || handshake_ || !server_.is_neighbour(hello.server_name)) {
+    return answer_now(protocol::invalid_reply(line));
+  }
+  const std::string& secret = server_.link_secret();
+  if (secret.empty()) {
+    if (!hello.nonce.empty()) {
+      return end_session("offered an authenticated link as " + hello.server_name +
+                         ", but this server has no link secret");
+    }
+    return become_neighbour(hello.server_name, "unauthenticated");
+  }
+  if (hello.nonce.empty()) {
+    return end_session("claimed to be neighbour " + hello.server_name +
+                       " without authenticating; refused");
+  }
+  Handshake handshake{hello.server_name, hello.nonce, auth::make_nonce()};
+  answer_now("CHALLENGE " + handshake.acceptor_nonce + " " +
+             auth::acceptor_proof(secret, server_.name(), handshake.neighbour,
+                                  handshake.dialler_nonce, handshake.acceptor_nonce) +
+             "\n");
+  handshake_ = std::move(handshake);
+}
+
+void ClientSession::handle_proof(const protocol::Proof& proof, const std::string& line) {
+  if (!handshake_ || neighbour_) return answer_now(protocol::invalid_reply(line));
+  const auto expected =
+      auth::dialler_proof(server_.link_secret(), handshake_->neighbour, server_.name(),
+                          handshake_->acceptor_nonce, handshake_->dialler_nonce);
+  if (!auth::same_proof(proof.mac, expected)) {
+    return end_session("failed to authenticate as neighbour " + handshake_->neighbour);
+  }
+  become_neighbour(handshake_->neighbour, "authenticated");
+}
+
+void ClientSession::become_neighbour(const std::string& name, std::string_view how) {
+  neighbour_ = name;
+  handshake_.reset();
+  server_.log().event(peer_ + " is neighbour " + name + " (" + std::string(how) + ")");
+  peer_ = "neighbour " + name + " (in)";
+}
+
 asio::awaitable<void> ClientSession::answer_whatsat(std::shared_ptr<Slot> slot,
                                                     protocol::Record record,
                                                     protocol::WhatsAt request) {
   slot->text = co_await server_.whatsat(std::move(record), std::move(request));
   slot->ready = true;
+  --whatsats_pending_;
   reply_ready_.notify();
+  room_for_more_.notify();
 }
 
 }  // namespace herd::server

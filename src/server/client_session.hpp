@@ -3,16 +3,25 @@
 // The session reads lines, hands each to the server, and writes the replies back in the
 // order the requests came, each reply in one write, even when a later reply is ready
 // first (a WHATSAT waiting on its places source is never overtaken). At end of stream it
-// answers every pending line, then closes. All of its coroutines run on one strand.
+// answers every pending line, then closes.
+//
+// It holds a client to the limits of the config: it stops reading while too many replies
+// or WHATSATs are pending, paces a client past its request rate, ends a connection that
+// completes no line for `idle_timeout` and one whose client stops taking its replies for
+// `write_timeout`. A neighbour, once authenticated, is exempt from pacing and idling.
+// All of its coroutines run on one strand.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "limits/token_bucket.hpp"
 #include "protocol/line_splitter.hpp"
 #include "protocol/request.hpp"
 #include "server/signal.hpp"
@@ -28,16 +37,31 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   void start();
 
  private:
-  // A reply in the making; `text` is empty until it is known (and stays empty for a line
-  // that gets no answer, such as an AT from a neighbour).
+  using Clock = std::chrono::steady_clock;
+
+  // A reply in the making; `text` is empty until it is known.
   struct Slot {
     bool ready = false;
     std::string text;
   };
 
+  // A neighbour's `HERD name nonce`, answered with our CHALLENGE, awaiting its PROOF.
+  struct Handshake {
+    std::string neighbour;
+    std::string dialler_nonce;
+    std::string acceptor_nonce;
+  };
+
   boost::asio::awaitable<void> read_lines();
   boost::asio::awaitable<void> write_replies();
+  boost::asio::awaitable<void> watch_deadlines();
+  boost::asio::awaitable<void> pace();
+  bool must_wait_before_reading() const;
   void handle(const protocol::Line& line);
+  void handle_hello(const protocol::Hello& hello, const std::string& line);
+  void handle_proof(const protocol::Proof& proof, const std::string& line);
+  void become_neighbour(const std::string& name, std::string_view how);
+  void end_session(std::string_view why);
   void answer_now(std::string text);
   boost::asio::awaitable<void> answer_whatsat(std::shared_ptr<Slot> slot, protocol::Record record,
                                               protocol::WhatsAt request);
@@ -45,10 +69,17 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   boost::asio::ip::tcp::socket socket_;
   Server& server_;
   std::string peer_;                      // "client 7 127.0.0.1:50312" or "neighbour Clark (in)"
-  std::optional<std::string> neighbour_;  // set once the peer introduced itself
+  std::optional<std::string> neighbour_;  // set once the peer proved to be one
+  std::optional<Handshake> handshake_;
   protocol::LineSplitter splitter_;
   std::deque<std::shared_ptr<Slot>> replies_;
+  std::size_t whatsats_pending_ = 0;
   bool reading_done_ = false;
+  bool closed_ = false;
+  limits::TokenBucket requests_;
+  Clock::time_point last_line_at_;
+  std::optional<Clock::time_point> write_started_at_;
+  boost::asio::steady_timer deadline_;
   Signal reply_ready_;
   Signal room_for_more_;
 };

@@ -6,6 +6,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/read_until.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -13,7 +14,9 @@
 #include <string>
 #include <utility>
 
+#include "auth/link_auth.hpp"
 #include "protocol/reply.hpp"
+#include "protocol/request.hpp"
 
 namespace herd::server {
 
@@ -27,16 +30,18 @@ namespace {
 constexpr auto kFirstBackoff = 100ms;
 constexpr auto kMaxBackoff = 2000ms;
 constexpr auto kConnectTimeout = 2000ms;
+constexpr auto kHandshakeTimeout = 5000ms;
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 }  // namespace
 
 NeighbourLink::NeighbourLink(asio::any_io_executor executor, std::string self,
-                             config::ServerConfig neighbour, log::EventLog& log)
+                             config::ServerConfig neighbour, std::string secret, log::EventLog& log)
     : executor_(std::move(executor)),
       self_(std::move(self)),
       neighbour_(std::move(neighbour)),
+      secret_(std::move(secret)),
       peer_("neighbour " + neighbour_.name + " (out)"),
       log_(log),
       wake_(executor_) {}
@@ -75,7 +80,7 @@ asio::awaitable<void> NeighbourLink::run() {
   auto backoff = std::chrono::milliseconds(kFirstBackoff);
   asio::steady_timer pause(executor_);
   while (!stopped_) {
-    if (co_await connect()) {
+    if (co_await connect() && co_await introduce()) {
       backoff = kFirstBackoff;
       co_await deliver();
       if (stopped_) break;
@@ -123,6 +128,58 @@ asio::awaitable<bool> NeighbourLink::connect() {
   co_return true;
 }
 
+asio::awaitable<bool> NeighbourLink::introduce() {
+  auto socket = socket_;
+  auto fail = [&](const std::string& why) {
+    log_.failure("link to " + neighbour_.name + ": " + why);
+    boost::system::error_code ignored;
+    socket->close(ignored);
+    return false;
+  };
+  if (secret_.empty()) {
+    const std::string hello = protocol::hello_line(self_);
+    log_.sent(peer_, hello);
+    auto [error, n] = co_await asio::async_write(*socket, asio::buffer(hello), use_tuple);
+    co_return error ? fail("write failed: " + error.message()) : true;
+  }
+
+  // HERD me nonce -> CHALLENGE nonce proof -> PROOF proof; see auth/link_auth.hpp.
+  const std::string nonce = auth::make_nonce();
+  const std::string hello = protocol::hello_line(self_, nonce);
+  log_.sent(peer_, hello);
+  if (auto [error, n] = co_await asio::async_write(*socket, asio::buffer(hello), use_tuple);
+      error) {
+    co_return fail("write failed: " + error.message());
+  }
+  std::string line;
+  asio::steady_timer deadline(executor_, kHandshakeTimeout);
+  auto outcome = co_await (
+      asio::async_read_until(*socket, asio::dynamic_buffer(line, 1024), '\n', use_tuple) ||
+      deadline.async_wait(use_tuple));
+  if (outcome.index() == 1) co_return fail("no answer to the handshake in time");
+  auto [read_error, length] = std::get<0>(outcome);
+  if (read_error) co_return fail("handshake failed: " + read_error.message());
+  line.resize(length);
+  log_.received(peer_, line);
+  auto challenge = protocol::parse_challenge(line);
+  if (!challenge) co_return fail("handshake refused (is the link secret set on both sides?)");
+  const auto expected =
+      auth::acceptor_proof(secret_, neighbour_.name, self_, nonce, challenge->nonce);
+  if (!auth::same_proof(challenge->mac, expected)) {
+    co_return fail("the neighbour does not hold the link secret; not linking");
+  }
+  const std::string proof =
+      "PROOF " + auth::dialler_proof(secret_, self_, neighbour_.name, challenge->nonce, nonce) +
+      "\n";
+  log_.sent(peer_, proof);
+  if (auto [error, n] = co_await asio::async_write(*socket, asio::buffer(proof), use_tuple);
+      error) {
+    co_return fail("write failed: " + error.message());
+  }
+  log_.event("link to " + neighbour_.name + " authenticated");
+  co_return true;
+}
+
 asio::awaitable<void> NeighbourLink::watch_for_close(std::shared_ptr<tcp::socket> socket) {
   // A neighbour never writes on a link it did not dial, save `?` for a line it refused;
   // reading tells us when the connection is gone even while we have nothing to send.
@@ -142,8 +199,7 @@ asio::awaitable<void> NeighbourLink::deliver() {
       executor_, [self = shared_from_this(), socket] { return self->watch_for_close(socket); },
       asio::detached);
 
-  std::string text = protocol::hello_line(self_);
-  log_.sent(peer_, text);
+  std::string text;
   for (;;) {
     if (!text.empty()) {
       auto [error, n] = co_await asio::async_write(*socket, asio::buffer(text), use_tuple);

@@ -24,9 +24,11 @@ namespace herd::server {
 
 class NeighbourLink : public std::enable_shared_from_this<NeighbourLink> {
  public:
-  // `executor` should be a strand: the link's coroutines all run on it.
+  // `executor` should be a strand: the link's coroutines all run on it. With a non-empty
+  // `secret` the link authenticates itself and the neighbour (auth/link_auth.hpp) before
+  // it sends any record.
   NeighbourLink(boost::asio::any_io_executor executor, std::string self,
-                config::ServerConfig neighbour, log::EventLog& log);
+                config::ServerConfig neighbour, std::string secret, log::EventLog& log);
 
   const std::string& neighbour() const { return neighbour_.name; }
 
@@ -39,6 +41,7 @@ class NeighbourLink : public std::enable_shared_from_this<NeighbourLink> {
  private:
   boost::asio::awaitable<void> run();
   boost::asio::awaitable<bool> connect();
+  boost::asio::awaitable<bool> introduce();
   boost::asio::awaitable<void> deliver();
   boost::asio::awaitable<void> watch_for_close(
       std::shared_ptr<boost::asio::ip::tcp::socket> socket);
@@ -47,6 +50,7 @@ class NeighbourLink : public std::enable_shared_from_this<NeighbourLink> {
   boost::asio::any_io_executor executor_;
   std::string self_;
   config::ServerConfig neighbour_;
+  std::string secret_;
   std::string peer_;  // "neighbour Clark (out)", for the log
   log::EventLog& log_;
   std::shared_ptr<boost::asio::ip::tcp::socket> socket_;  // the current connection, if any

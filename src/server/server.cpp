@@ -39,16 +39,18 @@ std::string port_key(const config::HerdConfig& herd, const config::ServerConfig&
 
 Server::Server(asio::io_context& io, const config::HerdConfig& herd,
                const config::ServerConfig& self, std::unique_ptr<places::PlacesSource> places,
-               log::EventLog& log)
+               std::string link_secret, log::EventLog& log)
     : io_(io),
       herd_(herd),
       self_(self),
       places_(std::move(places)),
       log_(log),
+      link_secret_(std::move(link_secret)),
+      records_(herd.limits.max_records),
       acceptor_(asio::make_strand(io)) {
   for (const auto& name : self_.neighbours) {
     links_.push_back(std::make_shared<NeighbourLink>(asio::make_strand(io_), self_.name,
-                                                     *herd_.find(name), log_));
+                                                     *herd_.find(name), link_secret_, log_));
   }
 }
 
@@ -97,20 +99,47 @@ asio::awaitable<void> Server::accept_loop() {
       continue;
     }
     boost::system::error_code ignored;
+    if (open_sessions_ >= herd_.limits.max_connections) {
+      // Refused at once: closing costs nothing and tells the client plainly.
+      log_.failure("connection refused: " + std::to_string(herd_.limits.max_connections) +
+                   " connections open (limits.max_connections)");
+      socket.close(ignored);
+      continue;
+    }
     socket.set_option(tcp::no_delay(true), ignored);
+    ++open_sessions_;
     std::make_shared<ClientSession>(std::move(socket), *this, next_connection_++)->start();
   }
 }
 
-std::string Server::handle_iamat(const protocol::IamAt& iamat) {
+std::optional<std::string> Server::handle_iamat(const protocol::IamAt& iamat) {
   auto now = protocol::to_timestamp(std::chrono::system_clock::now());
   auto record = protocol::make_record(self_.name, now, iamat);
-  if (records_.offer(record)) flood(record, {});
+  switch (records_.offer(record)) {
+    case store::RecordStore::Outcome::kStored:
+      flood(record, {});
+      break;
+    case store::RecordStore::Outcome::kNotNewer:
+      break;
+    case store::RecordStore::Outcome::kFull:
+      log_.failure("record store full (limits.max_records): IAMAT for a new client refused");
+      return std::nullopt;
+  }
   return protocol::at_reply(record);
 }
 
 void Server::handle_at(const protocol::Record& record, std::string_view neighbour) {
-  if (records_.offer(record)) flood(record, neighbour);
+  switch (records_.offer(record)) {
+    case store::RecordStore::Outcome::kStored:
+      flood(record, neighbour);
+      break;
+    case store::RecordStore::Outcome::kNotNewer:
+      break;
+    case store::RecordStore::Outcome::kFull:
+      log_.failure("record store full (limits.max_records): record from " + std::string(neighbour) +
+                   " for a new client dropped");
+      break;
+  }
 }
 
 std::optional<protocol::Record> Server::find(std::string_view client_id) const {
@@ -124,10 +153,21 @@ void Server::flood(const protocol::Record& record, std::string_view from) {
 }
 
 asio::awaitable<std::string> Server::whatsat(protocol::Record record, protocol::WhatsAt request) {
+  if (whatsats_waiting_ >= herd_.limits.max_whatsat_per_server) {
+    log_.failure("WHATSAT declined: " + std::to_string(herd_.limits.max_whatsat_per_server) +
+                 " already waiting on the places source (limits.max_whatsat_per_server)");
+    co_return protocol::whatsat_reply(record,
+                                      protocol::collapse_newlines(protocol::places_error_body(
+                                          "OVER_QUERY_LIMIT",
+                                          "too many WHATSAT queries are waiting on this server's "
+                                          "places source; no call made")));
+  }
   places::PlacesQuery query{protocol::unsigned_plus(record.location.latitude),
                             protocol::unsigned_plus(record.location.longitude),
                             request.radius_metres};
+  ++whatsats_waiting_;
   std::string body = co_await places_->nearby(std::move(query));
+  --whatsats_waiting_;
   auto trimmed = protocol::trim_results(body, request.bound);
   if (!trimmed) {
     // Sources promise JSON; should one break that promise, the client still gets the shape.

@@ -26,9 +26,11 @@ namespace herd::server {
 
 class Server {
  public:
+  // `link_secret` authenticates neighbour links (auth/link_auth.hpp); empty: links are
+  // unauthenticated, which serve() allows only where the config says so or on loopback.
   Server(boost::asio::io_context& io, const config::HerdConfig& herd,
          const config::ServerConfig& self, std::unique_ptr<places::PlacesSource> places,
-         log::EventLog& log);
+         std::string link_secret, log::EventLog& log);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -40,10 +42,13 @@ class Server {
 
   const std::string& name() const { return self_.name; }
   log::EventLog& log() { return log_; }
+  const config::LimitsConfig& limits() const { return herd_.limits; }
+  const std::string& link_secret() const { return link_secret_; }
   bool is_neighbour(std::string_view name) const;
 
   // The reply to an IAMAT: the record is stored and flooded first when it is newer.
-  std::string handle_iamat(const protocol::IamAt& iamat);
+  // nullopt when the store is full and the client is new: the line is refused.
+  std::optional<std::string> handle_iamat(const protocol::IamAt& iamat);
 
   // A record flooded by `neighbour`: stored and flooded on when newer. No reply.
   void handle_at(const protocol::Record& record, std::string_view neighbour);
@@ -51,8 +56,12 @@ class Server {
   // The stored record of a WHATSAT's client, if any server of the herd has heard from it.
   std::optional<protocol::Record> find(std::string_view client_id) const;
 
-  // The reply to a WHATSAT for a known client; waits on the places source.
+  // The reply to a WHATSAT for a known client; waits on the places source, unless more
+  // than limits().max_whatsat_per_server are waiting already.
   boost::asio::awaitable<std::string> whatsat(protocol::Record record, protocol::WhatsAt request);
+
+  // Sessions report their end, so that the connection limit counts only open ones.
+  void session_closed() { --open_sessions_; }
 
  private:
   boost::asio::awaitable<void> accept_loop();
@@ -63,10 +72,13 @@ class Server {
   config::ServerConfig self_;
   std::unique_ptr<places::PlacesSource> places_;
   log::EventLog& log_;
+  std::string link_secret_;
   store::RecordStore records_;
   std::vector<std::shared_ptr<NeighbourLink>> links_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::atomic<std::uint64_t> next_connection_{1};
+  std::atomic<std::size_t> open_sessions_{0};
+  std::atomic<std::size_t> whatsats_waiting_{0};
 };
 
 }  // namespace herd::server

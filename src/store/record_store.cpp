@@ -2,16 +2,17 @@
 
 namespace herd::store {
 
-bool RecordStore::offer(const protocol::Record& record) {
+RecordStore::Outcome RecordStore::offer(const protocol::Record& record) {
   std::lock_guard lock(mutex_);
   auto it = records_.find(std::string_view(record.client_id));
   if (it == records_.end()) {
+    if (records_.size() >= capacity_) return Outcome::kFull;
     records_.emplace(record.client_id, record);
-    return true;
+    return Outcome::kStored;
   }
-  if (!protocol::is_newer(record, it->second)) return false;
+  if (!protocol::is_newer(record, it->second)) return Outcome::kNotNewer;
   it->second = record;
-  return true;
+  return Outcome::kStored;
 }
 
 std::optional<protocol::Record> RecordStore::find(std::string_view client_id) const {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -18,9 +19,17 @@ namespace herd::store {
 
 class RecordStore {
  public:
-  // Stores `record` if it is newer than the one held for its client (or there is none).
-  // Returns whether it did: only a record that changed something is flooded on.
-  bool offer(const protocol::Record& record);
+  enum class Outcome {
+    kStored,    // new or newer: flood it on
+    kNotNewer,  // changed nothing
+    kFull,      // a new client, but the store already holds `capacity` clients
+  };
+
+  explicit RecordStore(std::size_t capacity = SIZE_MAX) : capacity_(capacity) {}
+
+  // Stores `record` if it is newer than the one held for its client (or there is none and
+  // there is room). Only a record that changed something is flooded on.
+  Outcome offer(const protocol::Record& record);
 
   // A copy, so that the caller may use it after other threads have replaced it.
   std::optional<protocol::Record> find(std::string_view client_id) const;
@@ -33,6 +42,7 @@ class RecordStore {
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
 
+  const std::size_t capacity_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, protocol::Record, Hash, std::equal_to<>> records_;
 };

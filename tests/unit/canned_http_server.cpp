@@ -7,11 +7,13 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -36,6 +38,15 @@ void run_openssl(const fs::path& dir, const std::string& arguments) {
     throw std::runtime_error("openssl failed: " + arguments + " (see " +
                              (dir / "openssl.log").string() + ")");
   }
+}
+
+// The Content-Length of a request head, 0 if it has none.
+std::size_t content_length(const std::string& head) {
+  std::string lower;
+  for (char c : head) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const auto at = lower.find("\r\ncontent-length:");
+  if (at == std::string::npos) return 0;
+  return std::stoul(head.substr(at + 17));
 }
 
 void write_file(const fs::path& path, const std::string& text) {
@@ -133,11 +144,18 @@ struct CannedServer::Impl {
       auto [read_ec, length] =
           co_await asio::async_read_until(stream, asio::dynamic_buffer(buffer), "\r\n\r\n", kTuple);
       if (read_ec) co_return;
+      const std::size_t body_length = content_length(buffer.substr(0, length));
+      if (buffer.size() < length + body_length) {
+        auto [body_ec, ignored] = co_await asio::async_read(
+            stream, asio::dynamic_buffer(buffer),
+            asio::transfer_exactly(length + body_length - buffer.size()), kTuple);
+        if (body_ec) co_return;
+      }
       {
         std::lock_guard lock(mutex);
-        requests.push_back(buffer.substr(0, length));
+        requests.push_back(buffer.substr(0, length + body_length));
       }
-      buffer.erase(0, length);
+      buffer.erase(0, length + body_length);
       if (options.never_answer) {
         asio::steady_timer hold(io, std::chrono::hours(1));
         co_await hold.async_wait(kTuple);

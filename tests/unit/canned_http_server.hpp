@@ -51,7 +51,8 @@ class CannedServer {
   std::uint16_t port() const;
   int accepts() const;  // TCP connections accepted
   int closed() const;   // connections the server has closed
-  // Each request's head (request line and headers, through the blank line), in order.
+  // Each request's head (request line and headers, through the blank line) and its body,
+  // if it had one, in order.
   std::vector<std::string> requests() const;
   // Waits (up to a few seconds) until `count` connections are closed; false if not.
   bool wait_closed(int count) const;

@@ -27,10 +27,19 @@ void expect_same(const HerdConfig& a, const HerdConfig& b) {
   EXPECT_EQ(a.places.key_file, b.places.key_file);
   EXPECT_EQ(a.places.ca_file, b.places.ca_file);
   EXPECT_EQ(a.places.timeout, b.places.timeout);
+  EXPECT_EQ(a.places.source, b.places.source);
+  EXPECT_EQ(a.places.new_url, b.places.new_url);
+  EXPECT_EQ(a.places.offline_data, b.places.offline_data);
+  EXPECT_EQ(a.places.cache_ttl, b.places.cache_ttl);
+  EXPECT_EQ(a.places.max_calls_per_second, b.places.max_calls_per_second);
+  EXPECT_EQ(a.places.burst, b.places.burst);
+  EXPECT_EQ(a.places.max_concurrent_calls, b.places.max_concurrent_calls);
   EXPECT_EQ(a.log.dir, b.log.dir);
   EXPECT_EQ(a.log.max_bytes, b.log.max_bytes);
   EXPECT_EQ(a.log.max_files, b.log.max_files);
   EXPECT_EQ(a.log.max_line, b.log.max_line);
+  EXPECT_TRUE(a.links == b.links);
+  EXPECT_TRUE(a.limits == b.limits);
 }
 
 class ConfigFiles : public ::testing::Test {
@@ -56,7 +65,7 @@ class ConfigFiles : public ::testing::Test {
     try {
       load_config(path);
     } catch (const ConfigError& error) {
-      const std::string message = error.what();
+      std::string message = error.what();
       EXPECT_EQ(message.find('\n'), std::string::npos) << message;
       return message;
     }
@@ -69,7 +78,9 @@ class ConfigFiles : public ::testing::Test {
   fs::path dir_;
 };
 
-// Three servers in a line: A - B - C.
+// Three servers in a line: A - B - C. A std::string, so that tests can write `"..." + kServers`;
+// should building it throw, the test program fails at once, as it should.
+// NOLINTNEXTLINE(cert-err58-cpp)
 const std::string kServers = R"(
 [[servers]]
 name = "A"
@@ -219,6 +230,23 @@ TEST_F(ConfigFiles, EveryErrorNamesFileKeyAndReason) {
        "places.url: must start with http:// or https://, got \"ftp://example.com\""},
       {"bare scheme", "[places]\nurl = \"https://\"\n" + kServers,
        "places.url: must start with http:// or https://, got \"https://\""},
+      {"bad new_url", "[places]\nnew_url = \"places.googleapis.com\"\n" + kServers,
+       "places.new_url: must start with http:// or https://, got \"places.googleapis.com\""},
+      {"unknown source", "[places]\nsource = \"Google\"\n" + kServers,
+       "places.source: must be \"auto\", \"google\", \"google-new\" or \"offline\", got "
+       "\"Google\""},
+      {"source not a string", "[places]\nsource = 1\n" + kServers,
+       "places.source: expected a string, got an integer"},
+      {"negative ttl", "[places]\ncache_ttl_ms = -1\n" + kServers,
+       "places.cache_ttl_ms: must be an integer from 0 to 86400000, got -1"},
+      {"negative rate", "[places]\nmax_calls_per_second = -1\n" + kServers,
+       "places.max_calls_per_second: must be an integer from 0 to 1000000, got -1"},
+      {"zero burst", "[places]\nburst = 0\n" + kServers,
+       "places.burst: must be an integer from 1 to 1000000, got 0"},
+      {"zero concurrency", "[places]\nmax_concurrent_calls = 0\n" + kServers,
+       "places.max_concurrent_calls: must be an integer from 1 to 100000, got 0"},
+      {"offline_data not a string", "[places]\noffline_data = 3\n" + kServers,
+       "places.offline_data: expected a string, got an integer"},
       {"no servers", "[log]\nmax_line = 10\n", "servers: at least one server is required"},
       {"empty servers", "servers = []\n", "servers: at least one server is required"},
       {"servers a table", "[servers]\nname = \"A\"\n",
@@ -271,6 +299,55 @@ TEST_F(ConfigFiles, EveryErrorNamesFileKeyAndReason) {
   }
 }
 
+TEST_F(ConfigFiles, PlacesSourceAndFrugalKeys) {
+  const std::string path = write("herd.toml", R"(
+[places]
+source = "google-new"
+new_url = "http://127.0.0.1:9/v1/places:searchNearby"
+offline_data = "/srv/places.dat"
+cache_ttl_ms = 60000
+max_calls_per_second = 0
+burst = 3
+max_concurrent_calls = 2
+)" + kServers);
+  const HerdConfig herd = load_config(path);
+  EXPECT_EQ(herd.places.source, PlacesSourceKind::kGoogleNew);
+  EXPECT_EQ(herd.places.new_url, "http://127.0.0.1:9/v1/places:searchNearby");
+  EXPECT_EQ(herd.places.offline_data, "/srv/places.dat");
+  EXPECT_EQ(herd.places.cache_ttl, std::chrono::milliseconds(60000));
+  EXPECT_EQ(herd.places.max_calls_per_second, 0u);
+  EXPECT_EQ(herd.places.burst, 3u);
+  EXPECT_EQ(herd.places.max_concurrent_calls, 2u);
+  EXPECT_EQ(offline_data_file(herd.places), fs::path("/srv/places.dat"));
+
+  for (auto kind : {PlacesSourceKind::kAuto, PlacesSourceKind::kGoogle,
+                    PlacesSourceKind::kGoogleNew, PlacesSourceKind::kOffline}) {
+    const std::string name(places_source_name(kind));
+    SCOPED_TRACE(name);
+    // NOLINTNEXTLINE(performance-inefficient-string-concatenation): four turns, in a test.
+    EXPECT_EQ(load_config(write("s.toml", "[places]\nsource = \"" + name + "\"\n" + kServers))
+                  .places.source,
+              kind);
+  }
+}
+
+TEST(DefaultConfig, PlacesDefaults) {
+  const PlacesConfig places = default_config().places;
+  EXPECT_EQ(places.source, PlacesSourceKind::kAuto);
+  EXPECT_EQ(places.new_url, "https://places.googleapis.com/v1/places:searchNearby");
+  EXPECT_EQ(places.cache_ttl, std::chrono::milliseconds(0));
+  EXPECT_EQ(places.max_calls_per_second, 10u);
+  EXPECT_EQ(places.burst, 20u);
+  EXPECT_EQ(places.max_concurrent_calls, 16u);
+  // The build puts the test executables in build/tests/unit and the data in build/data.
+  const fs::path executable = fs::read_symlink("/proc/self/exe");
+  EXPECT_EQ(offline_data_file(places),
+            (executable.parent_path() / ".." / "data" / "places.dat").lexically_normal());
+  EXPECT_EQ(default_offline_data().filename(), "places.dat");
+}
+
+// The tests run on one thread, so changing the environment races with nothing.
+// NOLINTBEGIN(concurrency-mt-unsafe)
 TEST_F(ConfigFiles, ApiKeyFromEnvironment) {
   PlacesConfig places;
   places.key_env = "HERD_CONFIG_TEST_KEY";
@@ -293,6 +370,7 @@ TEST_F(ConfigFiles, ApiKeyFileWinsAndIsTrimmed) {
   EXPECT_EQ(resolve_api_key(places), "");
   ::unsetenv("HERD_CONFIG_TEST_KEY");
 }
+// NOLINTEND(concurrency-mt-unsafe)
 
 TEST_F(ConfigFiles, UnreadableApiKeyFileNamesPathNotContents) {
   PlacesConfig places;

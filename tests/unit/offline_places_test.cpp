@@ -310,6 +310,16 @@ TEST(OfflineSource, UnreadableQueryIsInvalidRequest) {
             "}\n");
   EXPECT_NE(source.answer({"10", "x", "3000"}).find("bad longitude 'x'"), std::string::npos);
   EXPECT_NE(source.answer({"10", "20", "-1"}).find("bad radius '-1'"), std::string::npos);
+  EXPECT_NE(source.answer({"10", "20", "inf"}).find("bad radius 'inf'"), std::string::npos);
+  EXPECT_NE(source.answer({"nan", "20", "1"}).find("bad latitude 'nan'"), std::string::npos);
+}
+
+TEST(OfflineSource, RadiusWiderThanTheEarthFindsEverything) {
+  const TempFile file(build_place_file(kSmallText));
+  const PlaceIndex index(file.path());
+  EXPECT_EQ(nearby_places(index, {-10, -160}, 1e12).size(), 4u);
+  // Far is 2 degrees nearer than the antipode of the others.
+  EXPECT_EQ(nearby_places(index, {-10, -160}, 19'900'000).size(), 1u);
 }
 
 TEST(OfflineBuilder, NamesTheBadLine) {

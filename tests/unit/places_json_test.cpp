@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
 
 namespace herd::protocol {
 namespace {
@@ -17,8 +18,8 @@ std::string read_sample(const std::string& name) {
   return text.str();
 }
 
-const std::string kResultOpen = "\n      {\n         \"geometry\"";
-const std::string kResultClose = "\n      }";
+constexpr std::string_view kResultOpen = "\n      {\n         \"geometry\"";
+constexpr std::string_view kResultClose = "\n      }";
 
 // The end (one past the '}') of each result in a sample, found by its layout alone: each
 // result of the sample opens at six spaces of indent and closes the same way.

@@ -9,7 +9,8 @@
 namespace herd::store {
 namespace {
 
-protocol::Record record(std::string client, std::int64_t seconds, std::string server) {
+protocol::Record record(const std::string& client, std::int64_t seconds,
+                        const std::string& server) {
   protocol::Record r;
   r.client_id = client;
   r.location = {"+1", "+2"};
@@ -26,23 +27,23 @@ TEST(RecordStore, UnknownClientIsNotFound) {
 
 TEST(RecordStore, FirstRecordIsStored) {
   RecordStore store;
-  EXPECT_TRUE(store.offer(record("kiwi", 10, "Clark")));
+  EXPECT_EQ(RecordStore::Outcome::kStored, store.offer(record("kiwi", 10, "Clark")));
   ASSERT_TRUE(store.find("kiwi").has_value());
   EXPECT_EQ(store.find("kiwi")->at_line, "AT Clark +0.000000000 kiwi +1+2 10");
 }
 
 TEST(RecordStore, NewerReplacesOlderButNotTheReverse) {
   RecordStore store;
-  ASSERT_TRUE(store.offer(record("kiwi", 10, "Clark")));
-  EXPECT_TRUE(store.offer(record("kiwi", 11, "Bernard")));
-  EXPECT_FALSE(store.offer(record("kiwi", 10, "Juzang")));
+  ASSERT_EQ(RecordStore::Outcome::kStored, store.offer(record("kiwi", 10, "Clark")));
+  EXPECT_EQ(RecordStore::Outcome::kStored, store.offer(record("kiwi", 11, "Bernard")));
+  EXPECT_EQ(RecordStore::Outcome::kNotNewer, store.offer(record("kiwi", 10, "Juzang")));
   EXPECT_EQ(store.find("kiwi")->at_line, "AT Bernard +0.000000000 kiwi +1+2 11");
 }
 
 TEST(RecordStore, SameRecordTwiceChangesNothing) {
   RecordStore store;
-  ASSERT_TRUE(store.offer(record("kiwi", 10, "Clark")));
-  EXPECT_FALSE(store.offer(record("kiwi", 10, "Clark")));
+  ASSERT_EQ(RecordStore::Outcome::kStored, store.offer(record("kiwi", 10, "Clark")));
+  EXPECT_EQ(RecordStore::Outcome::kNotNewer, store.offer(record("kiwi", 10, "Clark")));
 }
 
 TEST(RecordStore, EqualTimesSettleOnTheGreaterLineInEitherOrder) {
@@ -57,6 +58,16 @@ TEST(RecordStore, EqualTimesSettleOnTheGreaterLineInEitherOrder) {
   EXPECT_EQ(b.find("kiwi")->at_line, clark.at_line);
 }
 
+TEST(RecordStore, AFullStoreRefusesNewClientsButUpdatesKnownOnes) {
+  RecordStore store(2);
+  ASSERT_EQ(RecordStore::Outcome::kStored, store.offer(record("kiwi", 10, "Clark")));
+  ASSERT_EQ(RecordStore::Outcome::kStored, store.offer(record("lemon", 10, "Clark")));
+  EXPECT_EQ(RecordStore::Outcome::kFull, store.offer(record("mango", 10, "Clark")));
+  EXPECT_FALSE(store.find("mango").has_value());
+  EXPECT_EQ(RecordStore::Outcome::kStored, store.offer(record("kiwi", 11, "Clark")));
+  EXPECT_EQ(store.size(), 2u);
+}
+
 TEST(RecordStore, ClientsAreIndependent) {
   RecordStore store;
   store.offer(record("kiwi", 10, "Clark"));
@@ -67,10 +78,12 @@ TEST(RecordStore, ClientsAreIndependent) {
 
 TEST(RecordStore, ConcurrentOffersKeepTheNewest) {
   RecordStore store;
+  constexpr int kThreads = 4;
   std::vector<std::thread> threads;
-  for (int t = 0; t < 4; ++t) {
+  threads.reserve(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&store, t] {
-      for (int i = 0; i < 1000; ++i) store.offer(record("kiwi", i * 4 + t, "Clark"));
+      for (int i = 0; i < 1000; ++i) store.offer(record("kiwi", i * kThreads + t, "Clark"));
     });
   }
   for (auto& thread : threads) thread.join();

@@ -102,6 +102,37 @@ TEST(ParseHello, TakesTheServerName) {
   EXPECT_EQ(std::get<Hello>(request).server_name, "Bernard");
   EXPECT_TRUE(is_invalid("HERD"));
   EXPECT_TRUE(is_invalid("HERD Bernard Clark"));
+  EXPECT_TRUE(is_invalid("HERD Bernard 0123456789abcdef0123456789ABCDEF"));
+  EXPECT_TRUE(is_invalid("HERD Bernard 0123456789abcdef0123456789abcde"));
+  EXPECT_TRUE(is_invalid("HERD Bernard 0123456789abcdef0123456789abcdef extra"));
+}
+
+TEST(ParseHello, TakesANonceOfThirtyTwoHexDigits) {
+  const auto request = parse_request("HERD Bernard 0123456789abcdef0123456789abcdef");
+  ASSERT_TRUE(std::holds_alternative<Hello>(request));
+  EXPECT_EQ(std::get<Hello>(request).server_name, "Bernard");
+  EXPECT_EQ(std::get<Hello>(request).nonce, "0123456789abcdef0123456789abcdef");
+}
+
+TEST(ParseProof, TakesSixtyFourHexDigits) {
+  const std::string mac(64, 'a');
+  const auto request = parse_request("PROOF " + mac);
+  ASSERT_TRUE(std::holds_alternative<Proof>(request));
+  EXPECT_EQ(std::get<Proof>(request).mac, mac);
+  EXPECT_TRUE(is_invalid("PROOF " + std::string(63, 'a')));
+  EXPECT_TRUE(is_invalid("PROOF " + std::string(64, 'A')));
+  EXPECT_TRUE(is_invalid("PROOF"));
+}
+
+TEST(ParseChallenge, TakesANonceAndAProof) {
+  const std::string nonce(32, '0'), mac(64, 'f');
+  auto challenge = parse_challenge("CHALLENGE " + nonce + " " + mac);
+  ASSERT_TRUE(challenge.has_value());
+  EXPECT_EQ(challenge->nonce, nonce);
+  EXPECT_EQ(challenge->mac, mac);
+  EXPECT_FALSE(parse_challenge("CHALLENGE " + nonce).has_value());
+  EXPECT_FALSE(parse_challenge("CHALLENGE " + mac + " " + nonce).has_value());
+  EXPECT_FALSE(parse_challenge("? HERD Bernard " + nonce).has_value());
   EXPECT_TRUE(is_invalid("herd Bernard"));
 }
 

@@ -32,7 +32,8 @@ std::uint32_t row_of(double latitude) {
 }
 
 CellRange cells_around(Point centre, double radius_metres) {
-  const double angle = radius_metres / kEarthRadiusMetres;  // radians
+  // Radians; no circle is wider than the whole sphere.
+  const double angle = std::min(radius_metres / kEarthRadiusMetres, std::numbers::pi);
   const double angle_degrees = angle / kRadiansPerDegree + kMarginDegrees;
   const double south = centre.latitude - angle_degrees;
   const double north = centre.latitude + angle_degrees;
@@ -41,7 +42,7 @@ CellRange cells_around(Point centre, double radius_metres) {
   // The meridians tangent to the circle (the circle holds no pole, so they exist).
   const double sine = std::sin(angle) / std::cos(centre.latitude * kRadiansPerDegree);
   if (sine >= 1) return range;
-  const double half_width = angle_degrees;
+  const double half_width = std::asin(sine) / kRadiansPerDegree + kMarginDegrees;
   const auto first = cell_units_floor(centre.longitude - half_width + 180);
   const auto last = cell_units_floor(centre.longitude + half_width + 180);
   range.first_col = first;

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <string_view>
 
@@ -40,7 +41,7 @@ std::string OfflinePlacesSource::answer(const PlacesQuery& query) const {
   if (!latitude) return invalid("latitude", query.latitude);
   const auto longitude = parse_decimal(query.longitude, 180);
   if (!longitude) return invalid("longitude", query.longitude);
-  const auto radius = parse_decimal(query.radius_metres, HUGE_VAL);
+  const auto radius = parse_decimal(query.radius_metres, std::numeric_limits<double>::max());
   if (!radius || *radius < 0) return invalid("radius", query.radius_metres);
   const auto places = nearby_places(index_, {*latitude, *longitude}, *radius);
   return places_body(index_, places);

@@ -111,6 +111,19 @@ def reap(proc: subprocess.Popen, sig: int = signal.SIGKILL, timeout: float = 5.0
     return proc.returncode
 
 
+SANITIZER_MARKERS = (b"ERROR: AddressSanitizer", b"ERROR: LeakSanitizer", b"runtime error:",
+                     b"WARNING: ThreadSanitizer", b"ERROR: ThreadSanitizer")
+
+
+def sanitizer_report(stderr: bytes) -> str:
+    """The sanitizer report in a server's stderr, or "" if there is none."""
+    for marker in SANITIZER_MARKERS:
+        at = stderr.find(marker)
+        if at >= 0:
+            return stderr[max(0, at - 200):at + 4000].decode(errors="replace")
+    return ""
+
+
 class HerdConfig:
     """The TOML file the herd reads; every path absolute, every port free."""
 
@@ -128,6 +141,10 @@ class HerdConfig:
         self.key = make_key()
         self.key_file: Optional[pathlib.Path] = None
         self.path = workdir / "herd.toml"
+        # More [places] keys, written as given (values as TOML literals). The herd's call
+        # limit is off by default: tests make bursts of calls on purpose, and the limit has
+        # tests of its own (test_places_sources.py).
+        self.places_settings: dict[str, str] = {"max_calls_per_second": "0"}
 
     def text(self) -> str:
         lines = ["[log]", f"dir = {toml_string(str(self.log_dir))}", "",
@@ -139,6 +156,7 @@ class HerdConfig:
         if self.ca_file is not None:
             lines.append(f"ca_file = {toml_string(str(self.ca_file))}")
         lines.append(f"timeout_ms = {self.timeout_ms}")
+        lines += [f"{key} = {value}" for key, value in self.places_settings.items()]
         for name in self.names:
             neighbours = ", ".join(toml_string(n) for n in self.links[name])
             lines += ["", "[[servers]]", f"name = {toml_string(name)}", 'host = "127.0.0.1"',
@@ -217,8 +235,14 @@ class Herd:
             time.sleep(0.02)
 
     def close(self) -> None:
+        """Stops every server with SIGTERM, as an operator would, so that sanitizer builds
+        run their exit-time checks; then fails if any server reported a sanitizer error."""
         for proc in self.procs.values():
-            reap(proc, signal.SIGKILL)
+            reap(proc, signal.SIGTERM)
+        for name in self.procs:
+            report = sanitizer_report(self.stderr(name))
+            if report:
+                raise AssertionError(f"herd serve {name} reported:\n{report}")
 
     def __enter__(self):
         return self

@@ -65,6 +65,7 @@ class Request:
     query: dict                     # name -> list of decoded values
     headers: dict
     received: float                 # time.monotonic() at receipt
+    body: bytes = b""               # what a POST carried
 
     def param(self, name: str) -> Optional[str]:
         values = self.query.get(name)
@@ -110,13 +111,21 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         pass
 
     def do_GET(self):
+        self._answer(b"")
+
+    def do_POST(self):
+        """As Google's Places API (New) is asked; the body is recorded for the test."""
+        length = int(self.headers.get("Content-Length") or 0)
+        self._answer(self.rfile.read(length))
+
+    def _answer(self, body: bytes):
         upstream = self.server.upstream
         parts = urllib.parse.urlsplit(self.path)
-        request = Request(connection=self.connection_id, method="GET", target=self.path,
+        request = Request(connection=self.connection_id, method=self.command, target=self.path,
                           path=parts.path,
                           query=urllib.parse.parse_qs(parts.query, keep_blank_values=True),
                           headers={k.lower(): v for k, v in self.headers.items()},
-                          received=time.monotonic())
+                          received=time.monotonic(), body=body)
         answer = upstream._record_and_choose(request)
         if answer.hold is not None:
             deadline = time.monotonic() + 30
