@@ -1,7 +1,8 @@
 // Fuzz target: the config loader on any file content. load_config must return a herd or
-// throw ConfigError; any other exception, a crash or a sanitizer report is a finding. A herd
-// it returns must keep the promises of config.hpp: named servers on real ports, unique
-// names and addresses, and every link listed on both sides.
+// throw ConfigError, whose message is one line that names the file; any other exception, a
+// crash or a sanitizer report is a finding. A herd it returns must keep the promises of
+// config.hpp: named servers on real ports, unique names and addresses, and every link listed
+// on both sides.
 #include <unistd.h>
 
 #include <cstddef>
@@ -76,8 +77,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto& path = file.write({reinterpret_cast<const char*>(data), size});
   try {
     check_herd(load_config(path));
-  } catch (const ConfigError&) {
-    // Refused, with a message: what a doubtful file must get.
+  } catch (const ConfigError& error) {
+    // Refused: what a doubtful file must get, with a one-line message that names the file.
+    const std::string_view message = error.what();
+    require(message.starts_with(path.string() + ":"), "a config error names the file");
+    for (const char c : message) {
+      const auto byte = static_cast<unsigned char>(c);
+      require(byte >= 0x20 && byte != 0x7f, "a config error is one printable line");
+    }
   } catch (const std::exception& other) {
     std::fprintf(stderr, "load_config threw something other than ConfigError: %s\n", other.what());
     std::abort();

@@ -64,16 +64,26 @@ inline protocol::Timestamp random_clock(Random& random) {
   }
 }
 
-// The lines of `stream` as a connection sees them: fed in reads of random sizes (mostly
-// small, now and then larger than a whole line), then the end of the stream.
+// The lines of `stream` as a connection sees them: fed in reads of random sizes (small ones,
+// ones larger than a whole line, and ones that end right after a `\r` or `\n`, where a
+// terminator may be cut in two), then the end of the stream.
 inline std::vector<protocol::Line> split_in_reads(std::string_view stream, Random& random) {
   protocol::LineSplitter splitter;
   std::vector<protocol::Line> lines;
   while (!stream.empty()) {
-    const std::uint64_t wanted =
-        random.below(4) == 0 ? 1 + random.below(20'000) : 1 + random.below(16);
-    const std::size_t size =
-        wanted < stream.size() ? static_cast<std::size_t>(wanted) : stream.size();
+    std::size_t size = 0;
+    switch (random.below(4)) {
+      case 0:
+        size = stream.find_first_of("\r\n") + 1;  // 0 when there is none: all of it
+        break;
+      case 1:
+        size = static_cast<std::size_t>(1 + random.below(20'000));
+        break;
+      default:
+        size = static_cast<std::size_t>(1 + random.below(16));
+        break;
+    }
+    if (size == 0 || size > stream.size()) size = stream.size();
     splitter.feed(stream.substr(0, size), lines);
     stream.remove_prefix(size);
   }

@@ -131,7 +131,7 @@ void restore_default_action(int signal_number) {
   // Dispositions set to ignore survive exec; the server must get SIGINT and SIGTERM.
   restore_default_action(SIGINT);
   restore_default_action(SIGTERM);
-  ::sigprocmask(SIG_SETMASK, &original_mask, nullptr);
+  ::pthread_sigmask(SIG_SETMASK, &original_mask, nullptr);
   ::execv("/proc/self/exe", argv.data());
   static constexpr char kMessage[] = "herd: cannot run /proc/self/exe\n";
   [[maybe_unused]] const auto written = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
@@ -144,8 +144,9 @@ int run_herd(const config::HerdConfig& herd, const std::optional<std::string>& c
   const sigset_t signals = watched_signals();
   sigset_t original_mask;
   // Blocked until the process ends: a SIGTERM still pending when the herd has stopped must
-  // not turn a clean exit into death by signal.
-  ::sigprocmask(SIG_BLOCK, &signals, &original_mask);
+  // not turn a clean exit into death by signal. (pthread_sigmask, as sigprocmask is
+  // unspecified once a process has threads; both are async-signal-safe.)
+  ::pthread_sigmask(SIG_BLOCK, &signals, &original_mask);
   // An inherited "ignore" for SIGCHLD would make the kernel reap children unseen.
   restore_default_action(SIGCHLD);
   const pid_t self = ::getpid();

@@ -13,8 +13,8 @@
 #include <optional>
 #include <utility>
 
+#include "limits/token_bucket.hpp"
 #include "places/source_failure.hpp"
-#include "places/token_bucket.hpp"
 #include "protocol/places_json.hpp"
 
 namespace herd::places {
@@ -183,7 +183,7 @@ struct FrugalSource::State : std::enable_shared_from_this<FrugalSource::State> {
   std::unique_ptr<PlacesSource> upstream;
   FrugalOptions options;
   log::EventLog& log;
-  std::optional<TokenBucket> bucket;
+  std::optional<limits::TokenBucket> bucket;
   std::map<std::string, std::shared_ptr<Flight>> flights;
   std::uint32_t active = 0;
   std::deque<std::shared_ptr<SlotWaiter>> slot_waiters;

@@ -1,9 +1,12 @@
 // A places source: where WHATSAT gets the places near a location.
 //
 // A source answers with the text of a legacy Nearby Search body: the upstream's own bytes
-// when it answered with JSON, or a body of the same shape with status UNKNOWN_ERROR (and an
-// error_message saying what failed, never a secret) when it did not. It never throws for an
-// upstream failure, and it answers within its configured timeout.
+// when it answered with legacy JSON, a translation into that schema when its upstream speaks
+// another (google_new.hpp), or a body of the same shape with an error status (UNKNOWN_ERROR
+// when the upstream gave no usable answer; OVER_QUERY_LIMIT when herd's own limits refused
+// the call, frugal_source.hpp) and an error_message saying what failed, never a secret. It
+// never throws for an upstream failure, and it answers within its configured timeout (twice
+// that at most behind FrugalSource, when the query first waits for a free call slot).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>

@@ -159,7 +159,7 @@ asio::awaitable<bool> NeighbourLink::introduce() {
   if (outcome.index() == 1) co_return fail("no answer to the handshake in time");
   auto [read_error, length] = std::get<0>(outcome);
   if (read_error) co_return fail("handshake failed: " + read_error.message());
-  line.resize(length);
+  line.resize(length - 1);  // the '\n' goes; a '\r' before it is white space to the parser
   log_.received(peer_, line);
   auto challenge = protocol::parse_challenge(line);
   if (!challenge) co_return fail("handshake refused (is the link secret set on both sides?)");

@@ -22,9 +22,9 @@
 #include <thread>
 #include <vector>
 
+#include "limits/token_bucket.hpp"
 #include "log/event_log.hpp"
 #include "places/frugal_source.hpp"
-#include "places/token_bucket.hpp"
 #include "protocol/places_json.hpp"
 
 namespace herd::places {
@@ -341,23 +341,6 @@ TEST_F(FrugalTest, IdenticalQueriesNeverOverlapWithSeveralThreads) {
   for (auto& thread : threads) thread.join();
   EXPECT_GE(upstream_->calls, 1);
   EXPECT_EQ(upstream_->most_in_flight, 1);
-}
-
-TEST(TokenBucket, StartsFullAndRefillsAtItsRate) {
-  Clock::time_point t0;
-  TokenBucket bucket(2.0, 3.0, t0);
-  EXPECT_TRUE(bucket.try_take(t0));
-  EXPECT_TRUE(bucket.try_take(t0));
-  EXPECT_TRUE(bucket.try_take(t0));
-  EXPECT_FALSE(bucket.try_take(t0));
-  EXPECT_FALSE(bucket.try_take(t0 + 499ms));
-  EXPECT_TRUE(bucket.try_take(t0 + 500ms));
-  EXPECT_FALSE(bucket.try_take(t0 + 500ms));
-  // A long quiet spell refills no more than the burst.
-  for (int i = 0; i < 3; ++i) EXPECT_TRUE(bucket.try_take(t0 + 1h));
-  EXPECT_FALSE(bucket.try_take(t0 + 1h));
-  // Time going backwards gives nothing.
-  EXPECT_FALSE(bucket.try_take(t0));
 }
 
 }  // namespace

@@ -145,6 +145,11 @@ class HerdConfig:
         # limit is off by default: tests make bursts of calls on purpose, and the limit has
         # tests of its own (test_places_sources.py).
         self.places_settings: dict[str, str] = {"max_calls_per_second": "0"}
+        # Whole sections more ({"limits": {"max_connections": "3"}}), values as TOML
+        # literals, and environment variables more for the servers.
+        self.sections: dict[str, dict[str, str]] = {}
+        self.extra_env: dict[str, str] = {}
+        self.host = "127.0.0.1"
 
     def text(self) -> str:
         lines = ["[log]", f"dir = {toml_string(str(self.log_dir))}", "",
@@ -157,9 +162,13 @@ class HerdConfig:
             lines.append(f"ca_file = {toml_string(str(self.ca_file))}")
         lines.append(f"timeout_ms = {self.timeout_ms}")
         lines += [f"{key} = {value}" for key, value in self.places_settings.items()]
+        for section, settings in self.sections.items():
+            lines += ["", f"[{section}]"]
+            lines += [f"{key} = {value}" for key, value in settings.items()]
         for name in self.names:
             neighbours = ", ".join(toml_string(n) for n in self.links[name])
-            lines += ["", "[[servers]]", f"name = {toml_string(name)}", 'host = "127.0.0.1"',
+            lines += ["", "[[servers]]", f"name = {toml_string(name)}",
+                      f"host = {toml_string(self.host)}",
                       f"port = {self.ports[name]}", f"neighbours = [{neighbours}]"]
         return "\n".join(lines) + "\n"
 
@@ -170,8 +179,8 @@ class HerdConfig:
     def environment(self) -> dict:
         if self.key_file is not None:
             # A decoy in the environment: the key file must win.
-            return {KEY_ENV: "decoy-" + self.key[::-1]}
-        return {KEY_ENV: self.key}
+            return {KEY_ENV: "decoy-" + self.key[::-1], **self.extra_env}
+        return {KEY_ENV: self.key, **self.extra_env}
 
 
 class Herd:
