@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include "fuzz_support.hpp"
@@ -58,7 +59,9 @@ void check_trim(std::string_view body, int bound) {
   }
   const std::optional<boost::json::value> parsed = parse_json(*trimmed);
   require(parsed.has_value(), "a trimmed body is still JSON");
-  require(*parsed == expected, "the first `bound` results are kept, every other value unchanged");
+  // Compared as serialised: Boost.JSON 1.81 reads `0e309` as NaN, which equals nothing.
+  require(boost::json::serialize(*parsed) == boost::json::serialize(expected),
+          "the first `bound` results are kept, every other value unchanged");
   // Duplicate keys: the parser keeps one `results`, the trimmer cuts each. With one key
   // spelt one way, a body with nothing to cut must come back byte for byte.
   const std::size_t first_key = body.find("results");
