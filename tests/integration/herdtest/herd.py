@@ -196,8 +196,12 @@ class Herd:
     def start(self, name: str, wait: bool = True) -> None:
         if name in self.procs and self.procs[name].poll() is None:
             raise RuntimeError(f"{name} is already running")
+        # HERD_TEST_THREADS runs every server's event loop on that many threads (the
+        # ThreadSanitizer run of the suite sets it).
+        threads = ["--threads", os.environ["HERD_TEST_THREADS"]] if os.environ.get(
+            "HERD_TEST_THREADS") else []
         self.procs[name] = start_process(
-            [env.herd_binary(), "serve", name, "--config", str(self.config.path)],
+            [env.herd_binary(), "serve", name, "--config", str(self.config.path)] + threads,
             self.config.workdir, name, self.config.environment())
         if wait:
             self.wait_port(name)
