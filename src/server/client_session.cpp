@@ -78,6 +78,10 @@ asio::awaitable<void> ClientSession::read_lines() {
       splitter_.feed(std::string_view(buffer.data(), n), lines);
     }
     for (const auto& line : lines) {
+      // The caps hold line by line too: one read may bring many lines.
+      while (must_wait_before_reading() && !closed_) {
+        co_await room_for_more_.wait();
+      }
       if (closed_) break;
       last_line_at_ = Clock::now();
       if (!neighbour_ && server_.limits().requests_per_second > 0) {

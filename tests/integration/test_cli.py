@@ -162,7 +162,7 @@ class UpTest(unittest.TestCase):
         self.assertIn(b"Juzang", report)
         self.assertTrue(b"SIGKILL" in report or b"signal 9" in report or b"KILL" in report.upper(),
                         report)
-#The other servers keep serving.
+        # The other servers keep serving.
         line = self.iamat("Clark")
         self.assertEqual(at.parse(line).server, b"Clark")
 

@@ -31,10 +31,10 @@ class FloodingTest(RecordChecks, fixtures.HerdTestCase):
         client_id = fixtures.unique("kiwi.cs.ucla.edu")
         line = self.herd.iamat("Clark", client_id, "+34.068930-118.445127", client.now_time())
         self.assertEqual(at.parse(line).server, b"Clark")
-#Right after the reply, Johnson(two links away) should find it.
+        # Right after the reply, Johnson (two links away) should find it.
         self.assert_everywhere(client_id, line, ["Johnson"])
         self.assert_everywhere(client_id, line)
-#Asking again is not a new record : still Clark's own line, byte for byte.
+        # Asking again is not a new record: still Clark's own line, byte for byte.
         time.sleep(0.05)
         for server in self.config.names:
             self.assertEqual(self.herd.record(server, client_id), line)
@@ -101,18 +101,18 @@ class DeadServerTest(fixtures.FreshHerdTestCase):
 
     def test_update_goes_around_a_dead_server_and_links_come_back(self):
         self.herd.kill("Juzang")
-#Clark still serves while a neighbour is down.
+        # Clark still serves while a neighbour is down.
         client_id = fixtures.unique("around")
         line = self.herd.iamat("Clark", client_id)
         self.assertEqual(at.parse(line).server, b"Clark")
-#Clark–Jaquez–Bernard–Johnson.
+        # Clark–Jaquez–Bernard–Johnson.
         self.assertEqual(self.herd.wait_record("Johnson", client_id, line, PROPAGATION), line)
         self.assertEqual(self.herd.wait_record("Bernard", client_id, line, PROPAGATION), line)
         reply = self.herd.whatsat("Clark", client_id, "10", 1)
         self.assertTrue(reply.startswith(line + b"\n{"), reply[:200])
 
-#With Jaquez down too, Clark and Juzang only have their direct link, so a record
-#crossing shows that link came back by itself.
+        # With Jaquez down too, Clark and Juzang only have their direct link, so a record
+        # crossing shows that link came back by itself.
         self.herd.kill("Jaquez")
         self.herd.start("Juzang")
         self.assertTrue(self.wait_reaches("Juzang", "Clark", REDIAL),
@@ -153,7 +153,7 @@ class NeighbourWireTest(RecordChecks, fixtures.HerdTestCase):
         line = self.at_line(client_id)
         data = client.exchange(self.herd.port("Clark"), b"HERD Jaquez\n" + line + b"\n")
         self.assertEqual(data, b"", "a neighbour link gets no replies")
-#Clark stores the line as it came and floods it on(Clark–Juzang–Johnson).
+        # Clark stores the line as it came and floods it on (Clark–Juzang–Johnson).
         self.assertEqual(self.herd.wait_record("Clark", client_id, line, PROPAGATION), line)
         self.assertEqual(self.herd.wait_record("Johnson", client_id, line, PROPAGATION), line)
 

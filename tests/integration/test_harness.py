@@ -20,10 +20,8 @@ class ExpectedRepliesTest(unittest.TestCase):
             cut = places.bounded(text, bound)
             parsed = json.loads(cut)
             self.assertEqual(parsed["results"], whole["results"][:bound])
-            self.assertEqual({
-k: v for k, v in parsed.items() if k != "results"},
-                             {
-k: v for k, v in whole.items() if k != "results"})
+            self.assertEqual({k: v for k, v in parsed.items() if k != "results"},
+                             {k: v for k, v in whole.items() if k != "results"})
             self.assertTrue(cut.endswith(b'      }\n   ],\n   "status" : "OK"\n}\n'), cut[-60:])
         self.assertEqual(places.bounded(text, 3), text)
         self.assertEqual(places.bounded(text, 20), text)

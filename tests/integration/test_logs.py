@@ -45,7 +45,7 @@ class LogsTest(fixtures.HerdTestCase):
                     match = TIMESTAMP.match(line)
                     self.assertIsNotNone(match, line)
                     stamp = datetime.datetime.fromisoformat(match.group(1).decode()[:26])
-#UTC, not local time : within a few minutes of the test's own UTC clock.
+                    # UTC, not local time: within a few minutes of the test's own UTC clock.
                     self.assertLess(abs((stamp - started).total_seconds()), 300, line)
 
     def test_received_and_sent_lines_logged(self):
@@ -60,9 +60,9 @@ class LogsTest(fixtures.HerdTestCase):
         self.assertTrue(wait_for(lambda: self.log_contains("Jaquez", sent, reply, refusal,
                                                            b"NONSENSE " + client_id.encode())),
                         self.log("Jaquez")[-2000:])
-#Jaquez floods the record to Bernard, which logs the line it received.
+        # Jaquez floods the record to Bernard, which logs the line it received.
         self.assertTrue(wait_for(lambda: self.log_contains("Bernard", reply)))
-#A WHATSAT and the AT line that starts its reply.
+        # A WHATSAT and the AT line that starts its reply.
         with Connection(self.herd.port("Jaquez")) as conn:
             conn.send(f"WHATSAT {client_id} 10 1\n".encode())
             whatsat = conn.read_whatsat()

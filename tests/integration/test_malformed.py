@@ -26,9 +26,8 @@ class Case(NamedTuple):
 
 def replies_to(stream: bytes) -> bytes:
     """The replies PROTOCOL.md fixes for a stream none of whose lines is valid: lines end
-    at `\\n` (a `\\r` before it is part of the terminator);
-a blank line gets nothing;
-a line over 16 KiB gets `? ` and its first 16 KiB; any other gets `? ` and itself."""
+    at `\\n` (a `\\r` before it is part of the terminator); a blank line gets nothing; a
+    line over 16 KiB gets `? ` and its first 16 KiB; any other gets `? ` and itself."""
     *ended, last = stream.split(b"\n")
     lines = [line[:-1] if line.endswith(b"\r") else line for line in ended]
     if last:
@@ -55,7 +54,7 @@ def noise_cases() -> list:
     high = bytes(rng.randrange(0x80, 0x100) for _ in range(1024))  # no newline: one line
     cases = [Case("binary noise", block + b"\n", replies_to(block + b"\n"))
              for block in (uniform, terminators, high)]
-#Only the `\r` right before `\n` is a terminator; `\r\r\n` is a blank line, no reply.
+    # Only the `\r` right before `\n` is a terminator; `\r\r\n` is a blank line, no reply.
     for sent in (b"junk\r\r\n", b"junk\r \n", b"\rjunk\n", b"\r\r\n", b"\x00\r\n"):
         cases.append(Case("terminators", sent, replies_to(sent)))
     return cases
@@ -101,7 +100,7 @@ def battery(known: bytes) -> list:
         "invalid UTF-8": [
             b"\xff\xfe\xfd\xfc", b"IAMAT kiwi +1+1 \xc3\x28", b"IAMAT kiwi +1\xc0\xaf+1 1621464827",
             k + b" 10 \xed\xa0\x80", b"\xc0\xafWHATSAT " + known + b" 10 5",
-#Separators outside the protocol's white space join fields instead.
+            # Separators outside the protocol's white space join fields instead.
             b"IAMAT\xa0kiwi +1+1 1621464827", b"IAMAT\xc2\xa0kiwi +1+1 1621464827",
             b"IAMAT\x85kiwi +1+1 1621464827", k + b"\xe3\x80\x8010 5",
         ],
@@ -138,7 +137,7 @@ def battery(known: bytes) -> list:
         "server line from a client": [
             b"AT Clark +0.263873386 kiwi.cs.ucla.edu" + IAMAT_TAIL,
             b"AT Jaquez -1.000000000 kiwi +1+1 1621464827",
-#Would replace the known client's record if a client could send AT lines.
+            # Would replace the known client's record if a client could send AT lines.
             b"AT Juzang +0.000000000 " + known + b" +1+1 9999999999.999999999",
             b"HERD Clark", b"HERD Bernard", b"HERD Nobody", b"HERD Jaquez extra",
             b"PROOF " + b"0" * 64, b"CHALLENGE " + b"0" * 32 + b" " + b"0" * 64,
@@ -187,7 +186,7 @@ class MalformedInputTest(fixtures.HerdTestCase):
                     conn.send(case.sent + iamat)
                     got = self.read_lines(conn, case.expected.count(b"\n"))
                     self.assertEqual(got, case.expected)
-#The next reply is the IAMAT's: nothing more came for the case.
+                    # The next reply is the IAMAT's: nothing more came for the case.
                     self.assert_answers_iamat(conn.read_line(), echo)
         self.assertEqual(self.herd.record(SERVER, self.known.decode()), self.known_record)
 
@@ -196,19 +195,23 @@ class MalformedInputTest(fixtures.HerdTestCase):
         stream = b"".join(case.sent for case in self.cases) + iamat
         expected = b"".join(case.expected for case in self.cases)
         with Connection(self.herd.port(SERVER)) as conn:
-#Written while the replies are read, so neither side waits on a full buffer.
+            # Written while the replies are read, so neither side waits on a full buffer.
             sender = threading.Thread(target=conn.send, args=(stream,))
             sender.start()
             try:
-                got
-= self.read_lines(conn, expected.count(b "\n"))
-      last = conn.read_line() finally : sender.join(timeout = 30)
-                                            self.assertEqual(got, expected)
-                                                self.assert_answers_iamat(last, echo)
+                got = self.read_lines(conn, expected.count(b"\n"))
+                last = conn.read_line()
+            finally:
+                sender.join(timeout=30)
+            self.assertEqual(got, expected)
+            self.assert_answers_iamat(last, echo)
 
-                                                    iamat,
-      echo = self.valid_iamat() with Connection(self.herd.port(SERVER)) as conn
-    : conn.send(iamat) self.assert_answers_iamat(conn.read_line(), echo)
-          self.assertEqual(self.herd.record(SERVER, self.known.decode()), self.known_record)
+        iamat, echo = self.valid_iamat()
+        with Connection(self.herd.port(SERVER)) as conn:
+            conn.send(iamat)
+            self.assert_answers_iamat(conn.read_line(), echo)
+        self.assertEqual(self.herd.record(SERVER, self.known.decode()), self.known_record)
 
-              if __name__ == "__main__" : unittest.main()
+
+if __name__ == "__main__":
+    unittest.main()

@@ -31,7 +31,7 @@ class WhatsatTest(fixtures.HerdTestCase):
                 with self.subTest(sample=sample, bound=bound):
                     reply = self.herd.whatsat("Clark", client_id, "10", bound)
                     self.assertEqual(reply, places.whatsat_reply(at_line, text, bound))
-#bound >= 3 on a 3 - result body is the body minus its final newline.
+        # bound >= 3 on a 3-result body is the body minus its final newline.
         self.upstream.set_default(up.body(env.sample(BANK)))
         client_id, at_line = self.new_client()
         self.assertEqual(self.herd.whatsat("Clark", client_id, "10", 3),
@@ -166,7 +166,7 @@ class WhatsatTest(fixtures.HerdTestCase):
         with Connection(self.herd.port("Clark")) as waiting:
             waiting.send(f"WHATSAT {slow_id} 10 2\n".encode())
             self.assertEqual(len(self.upstream.wait_for_requests(1)), 1)
-#The herd is now waiting on the places source for `waiting`.
+            # The herd is now waiting on the places source for `waiting`.
             other = fixtures.unique("meanwhile")
             line = self.herd.iamat("Clark", other, "+1+2")
             fast = self.herd.whatsat("Clark", fast_id, "10", 1)
@@ -215,28 +215,28 @@ class CertificateTest(unittest.TestCase):
             self.config.key_file.write_text(self.config.key + "\n")
         herd = herd_mod.Herd(self.config)
         self.addCleanup(herd.close)
-        herd.start("Clark")  # its neighbours stay down;
-it serves anyway return herd
+        herd.start("Clark")  # its neighbours stay down; it serves anyway
+        return herd
 
-    def
-    test_without_ca_file_the_test_certificate_is_rejected(self)
-    : herd = self.start_clark(None) client_id = fixtures.unique("noca") at_line =
-          herd.iamat("Clark", client_id, LOCATION)
-              reply = herd.whatsat("Clark", client_id, "10", 1, timeout = 10)
-                          self.assertTrue(places.is_unknown_error_reply(reply, at_line), reply)
-                              self.assertTrue(self.upstream.wait_for_handshake_failure(),
-                                              "no TLS handshake was tried")
-                                  self.assertEqual(self.upstream.requests(), [])
-                                      self.assertNotIn(self.config.key.encode(), herd.all_output())
+    def test_without_ca_file_the_test_certificate_is_rejected(self):
+        herd = self.start_clark(None)
+        client_id = fixtures.unique("noca")
+        at_line = herd.iamat("Clark", client_id, LOCATION)
+        reply = herd.whatsat("Clark", client_id, "10", 1, timeout=10)
+        self.assertTrue(places.is_unknown_error_reply(reply, at_line), reply)
+        self.assertTrue(self.upstream.wait_for_handshake_failure(), "no TLS handshake was tried")
+        self.assertEqual(self.upstream.requests(), [])
+        self.assertNotIn(self.config.key.encode(), herd.all_output())
 
-                                          def
-                                          test_key_from_key_file(self)
-    : herd = self.start_clark(fixtures.test_pki().ca_file, key_file = True)
-                 client_id = fixtures.unique("keyfile") at_line =
-              herd.iamat("Clark", client_id, LOCATION)
-                  self.assertEqual(herd.whatsat("Clark", client_id, "10", 1),
-                                   places.whatsat_reply(at_line, env.sample(BANK), 1))
-                      self.assertEqual(self.upstream.requests()[-1].param("key"), self.config.key)
-                          self.assertNotIn(self.config.key.encode(), herd.all_output())
+    def test_key_from_key_file(self):
+        herd = self.start_clark(fixtures.test_pki().ca_file, key_file=True)
+        client_id = fixtures.unique("keyfile")
+        at_line = herd.iamat("Clark", client_id, LOCATION)
+        self.assertEqual(herd.whatsat("Clark", client_id, "10", 1),
+                         places.whatsat_reply(at_line, env.sample(BANK), 1))
+        self.assertEqual(self.upstream.requests()[-1].param("key"), self.config.key)
+        self.assertNotIn(self.config.key.encode(), herd.all_output())
 
-                              if __name__ == "__main__" : unittest.main()
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,7 +1,6 @@
 """The places sources and the herd's frugality with a paid upstream: `source = "google-new"`
 against a local HTTPS stand-in for Google's Places API (New), which checks what it is sent;
-identical concurrent WHATSATs sharing one upstream call;
-the call limit answering
+identical concurrent WHATSATs sharing one upstream call; the call limit answering
 OVER_QUERY_LIMIT without a call."""
 import json
 import os
@@ -24,7 +23,7 @@ FIELD_MASK = ("places.businessStatus,places.currentOpeningHours,places.displayNa
               "places.shortFormattedAddress,places.types,places.userRatingCount,"
               "places.viewport")
 
-#Two places as Google's Places API (New) answers them (the second with few fields).
+# Two places as Google's Places API (New) answers them (the second with few fields).
 NEW_ANSWER = json.dumps({
     "places": [
         {
@@ -49,8 +48,8 @@ NEW_ANSWER = json.dumps({
     ]
 }, indent=2).encode()
 
-#What a client must get : the same places in the legacy schema and Google's legacy layout,
-#written out by hand.
+# What a client must get: the same places in the legacy schema and Google's legacy layout,
+# written out by hand.
 LEGACY_BODY = b"""{
    "html_attributions" : [],
    "results" : [
@@ -249,8 +248,8 @@ class CoalescingTest(unittest.TestCase):
         for bound, conn in enumerate(connections, start=1):
             conn.send(f"WHATSAT {client_id} 10 {bound}\n".encode())
         self.assertEqual(len(upstream.wait_for_requests(1)), 1)
-#Every WHATSAT has reached the server once its log shows it; then it is waiting on
-#the call under way(a moment's grace for the step from the log to the source).
+        # Every WHATSAT has reached the server once its log shows it; then it is waiting on
+        # the call under way (a moment's grace for the step from the log to the source).
         deadline = time.monotonic() + 10
         while (herd.log_path("Clark").read_bytes().count(f"< WHATSAT {client_id} 10 ".encode())
                < self.CLIENTS and time.monotonic() < deadline):
@@ -278,7 +277,7 @@ class CallLimitTest(unittest.TestCase):
             "OVER_QUERY_LIMIT",
             "herd's limit of 1 places calls per second reached; no call made")[:-1] + b"\n\n"
         answered = at_line + b"\n" + sample[:-1] + b"\n\n"
-#Five calls in well under the four seconds that would refill four tokens.
+        # Five calls in well under the four seconds that would refill four tokens.
         replies = [herd.whatsat("Clark", client_id, radius, 1) for radius in ("1", "2", "3", "4", "5")]
         self.assertEqual(replies[0], answered)
         self.assertIn(limited, replies)

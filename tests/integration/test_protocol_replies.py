@@ -163,7 +163,7 @@ class LinesTest(fixtures.HerdTestCase):
         self.assert_replies(data, [echo1, b"? what?\n", echo2], server="Johnson")
 
     def test_line_of_exactly_16_kib_is_processed(self):
-#Client IDs have a length limit of their own, so the line is long with white space.
+        # Client IDs have a length limit of their own, so the line is long with white space.
         fields = f"{fixtures.unique('long')} +1+2 1621464827"
         padding = LONG_LIMIT - len("IAMAT") - len(fields)
         line = ("IAMAT" + " " * (padding - 1) + "\t" + fields).encode()
@@ -198,15 +198,15 @@ class InvalidLinesTest(fixtures.HerdTestCase):
     def invalid_lines(self) -> list:
         k = self.known
         lines = [
-#commands
+            # commands
             "HELLO world", "iamat kiwi +1+1 1621464827", "Iamat kiwi +1+1 1621464827",
             "whatsat " + k + " 10 5", "IAMATX kiwi +1+1 1", "IAMAT", "WHATSAT", "?", "x",
             "AT Clark +0.263873386 kiwi +34.06-118.44 1621464827.959498503",
             "HERD Nobody", "HERD", "HERD Nobody extra",
-#field counts
+            # field counts
             "IAMAT kiwi +1+1", "IAMAT kiwi +1+1 1621464827 extra", "IAMAT kiwi",
             f"WHATSAT {k} 10", f"WHATSAT {k} 10 5 extra", f"WHATSAT {k}",
-#locations
+            # locations
             "IAMAT kiwi 34.068930-118.445127 1", "IAMAT kiwi +34.068930 1",
             "IAMAT kiwi +34.068930-118.445127+1 1", "IAMAT kiwi +90.0001+0 1",
             "IAMAT kiwi -90.0001+0 1", "IAMAT kiwi +0+180.0001 1", "IAMAT kiwi +0-180.0001 1",
@@ -216,23 +216,23 @@ class InvalidLinesTest(fixtures.HerdTestCase):
             "IAMAT kiwi +1+1. 1", "IAMAT kiwi +1e1+1 1", "IAMAT kiwi ++1+1 1",
             "IAMAT kiwi +1,+1 1", "IAMAT kiwi +a+b 1", "IAMAT kiwi +1-2x 1", "IAMAT kiwi +1 1",
             "IAMAT kiwi +1-2- 1", "IAMAT kiwi + 1",
-#times
+            # times
             "IAMAT kiwi +1+1 +1621464827", "IAMAT kiwi +1+1 -1621464827",
             "IAMAT kiwi +1+1 1.6e9", "IAMAT kiwi +1+1 1e9", "IAMAT kiwi +1+1 1621464827e0",
             "IAMAT kiwi +1+1 16214648270", "IAMAT kiwi +1+1 1621464827.1234567890",
             "IAMAT kiwi +1+1 1621464827.", "IAMAT kiwi +1+1 .5",
             "IAMAT kiwi +1+1 1621464827.5.5", "IAMAT kiwi +1+1 abc", "IAMAT kiwi +1+1 0x10",
             "IAMAT kiwi +1+1 99999999999.999999999",
-#radius
+            # radius
             f"WHATSAT {k} 0 5", f"WHATSAT {k} 0.0 5", f"WHATSAT {k} 50.0001 5",
             f"WHATSAT {k} 51 5", f"WHATSAT {k} .5 5", f"WHATSAT {k} +10 5",
             f"WHATSAT {k} 1e1 5", f"WHATSAT {k} 10. 5", f"WHATSAT {k} -1 5",
             f"WHATSAT {k} 10km 5", f"WHATSAT {k} 50.000000000000000001 5",
-#bound
+            # bound
             f"WHATSAT {k} 10 0", f"WHATSAT {k} 10 21", f"WHATSAT {k} 10 +5",
             f"WHATSAT {k} 10 5.0", f"WHATSAT {k} 10 -1", f"WHATSAT {k} 10 1e1",
             f"WHATSAT {k} 10 99999999999999999999999",
-#unknown client
+            # unknown client
             "WHATSAT " + fixtures.unique("never-seen") + " 10 5",
         ]
         return [line.encode() for line in lines]

@@ -3,6 +3,7 @@ checked against real servers as a client (or an impostor) would meet them."""
 import hashlib
 import hmac
 import os
+import resource
 import secrets
 import signal
 import socket
@@ -29,7 +30,7 @@ def closed_by_server(conn: Connection, timeout: float = 10.0) -> bool:
     """True when the server ends the connection (EOF or reset) within `timeout`."""
     conn.sock.settimeout(timeout)
     try:
-  while True:
+        while True:
             chunk = conn.sock.recv(65536)
             if not chunk:
                 return True
@@ -180,7 +181,7 @@ class ConnectionLimitsTest(fixtures.FreshHerdTestCase):
     def test_connections_past_the_cap_are_refused_at_once(self):
         self.start(max_connections=8)
         port = self.herd.port("Clark")
-#Neighbour links hold some of Clark's connections; fill the rest.
+        # Neighbour links hold some of Clark's connections; fill the rest.
         held = []
         try:
             refused = None
@@ -202,57 +203,69 @@ class ConnectionLimitsTest(fixtures.FreshHerdTestCase):
         finally:
             for conn in held:
                 conn.close()
-#Once connections close, new ones are served again.
+        # Once connections close, new ones are served again.
         deadline = time.monotonic() + 5
         while True:
             with Connection(port) as conn:
                 conn.send(b"IAMAT y +1+2 1\n")
                 try:
-            if conn
-              .read_line(timeout = 1)
-                  .startswith(b "AT Clark ")
-                  : break except AssertionError
-                  : pass self.assertLess(time.monotonic(), deadline) time
-                  .sleep(0.1)
+                    if conn.read_line(timeout=1).startswith(b"AT Clark "):
+                        break
+                except AssertionError:
+                    pass
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.1)
 
-                        def
-                    test_a_client_that_never_reads_is_disconnected_and_others_are_served(self)
-                  : self.start(write_timeout_ms = 1000, requests_per_second = 0) port =
-                  self.herd
-                      .port("Clark")
-#Large replies fill the kernel's buffers soon: WHATSATs, each answered with places.
-                          self.herd.iamat("Clark", "hog") hog =
-                      socket.create_connection(("127.0.0.1", port)) hog.setsockopt(
-                          socket.SOL_SOCKET, socket.SO_RCVBUF, 4096) line =
-                          b "WHATSAT hog 10 20\n" stop = threading.Event() outcome = {}
+    def test_a_client_that_never_reads_is_disconnected_and_others_are_served(self):
+        self.start(write_timeout_ms=1000, requests_per_second=0)
+        port = self.herd.port("Clark")
+        # Large replies fill the kernel's buffers soon: WHATSATs, each answered with places.
+        self.herd.iamat("Clark", "hog")
+        hog = socket.create_connection(("127.0.0.1", port))
+        hog.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        line = b"WHATSAT hog 10 20\n"
+        stop = threading.Event()
+        outcome = {}
 
-                                                                                     def flood()
-                  : hog.settimeout(20) try :
-                while
-                  not stop.is_set()
-                      : hog.sendall(line * 100) except OSError as error : outcome["error"] = error
+        def flood():
+            hog.settimeout(20)
+            try:
+                while not stop.is_set():
+                    hog.sendall(line * 100)
+            except OSError as error:
+                outcome["error"] = error
 
-                      thread = threading.Thread(target = flood) thread.start() try :
-            for
-              i in range(5)
-                  : reply = self.herd.iamat("Clark", f "polite-{i}") self
-                                .assertTrue(reply.startswith(b "AT Clark "),
-                                            reply) thread.join(timeout = 30) self
-                                .assertFalse(thread.is_alive(),
-                                             "the server never disconnected the client") self
-                                .assertIn("error", outcome) finally
-                  : stop.set() hog.close() thread.join(timeout = 5) self
-                                .assertIn(b "took no reply for 1000 ms",
-                                          self.herd.log_path("Clark").read_bytes())
+        thread = threading.Thread(target=flood)
+        thread.start()
+        try:
+            for i in range(5):
+                reply = self.herd.iamat("Clark", f"polite-{i}")
+                self.assertTrue(reply.startswith(b"AT Clark "), reply)
+            thread.join(timeout=30)
+            self.assertFalse(thread.is_alive(), "the server never disconnected the client")
+            self.assertIn("error", outcome)
+        finally:
+            stop.set()
+            hog.close()
+            thread.join(timeout=5)
+        self.assertIn(b"took no reply for 1000 ms", self.herd.log_path("Clark").read_bytes())
 
-                                    def test_idle_and_dribbling_clients_are_closed(self)
-                  : self.start(idle_timeout_ms = 500) port =
-                        self.herd.port("Clark") with Connection(port) as idle
-                  : self.assertTrue(closed_by_server(idle, timeout = 10)) with
-                    Connection(port) as dribbler : dribbler.sock.settimeout(10) deadline =
-                            time.monotonic() + 10 closed = False while time.monotonic() < deadline
-                                                           and not closed : try : dribbler
-                .sock.send(b "I") time.sleep(0.1) dribbler.sock.setblocking(False) try : closed = dribbler.sock.recv(1) == b""
+    def test_idle_and_dribbling_clients_are_closed(self):
+        self.start(idle_timeout_ms=500)
+        port = self.herd.port("Clark")
+        with Connection(port) as idle:
+            self.assertTrue(closed_by_server(idle, timeout=10))
+        with Connection(port) as dribbler:
+            dribbler.sock.settimeout(10)
+            deadline = time.monotonic() + 10
+            closed = False
+            while time.monotonic() < deadline and not closed:
+                try:
+                    dribbler.sock.send(b"I")
+                    time.sleep(0.1)
+                    dribbler.sock.setblocking(False)
+                    try:
+                        closed = dribbler.sock.recv(1) == b""
                     except BlockingIOError:
                         pass
                     finally:
@@ -260,7 +273,7 @@ class ConnectionLimitsTest(fixtures.FreshHerdTestCase):
                 except (BrokenPipeError, ConnectionResetError):
                     closed = True
             self.assertTrue(closed, "a client sending one byte at a time was never closed")
-#A client that completes lines in time keeps its connection.
+        # A client that completes lines in time keeps its connection.
         with Connection(port) as busy:
             for i in range(6):
                 busy.send(f"IAMAT busy +1+2 {1700000000 + i}\n".encode())
@@ -277,7 +290,7 @@ class ConnectionLimitsTest(fixtures.FreshHerdTestCase):
             long_line = f"IAMAT {'b' * 41} +1+2 1700000000"
             conn.send((long_line + "\n").encode())
             self.assertEqual(conn.read_line(), f"? {long_line}\n".encode())
-#The herd's readiness probes already hold some records: fill up to the cap.
+            # The herd's readiness probes already hold some records: fill up to the cap.
             answers = []
             for i in range(10):
                 line = f"IAMAT cap-{i} +1+2 1700000000"
@@ -287,7 +300,7 @@ class ConnectionLimitsTest(fixtures.FreshHerdTestCase):
             stored = [line for line, reply in answers if reply.startswith(b"AT Clark ")]
             self.assertTrue(refused, "the record store was never full")
             self.assertEqual(len(refused) + len(stored), 10)
-#Known clients may still update their record.
+            # Known clients may still update their record.
             conn.send(f"IAMAT {ok} +1+2 1700000001\n".encode())
             self.assertTrue(conn.read_line().startswith(b"AT Clark "))
 
@@ -302,7 +315,7 @@ class ConnectionLimitsTest(fixtures.FreshHerdTestCase):
         for line, reply in zip(lines, replies):
             self.assertTrue(reply.startswith(b"AT Clark "), reply)
             self.assertTrue(reply.endswith(line[len(b"IAMAT "):]), reply)
-# 20 lines past a burst of 5, at 20 a second : not before about a second.
+        # 20 lines past a burst of 5, at 20 a second: not before about a second.
         self.assertGreaterEqual(elapsed, 0.8)
 
 
@@ -332,6 +345,74 @@ class WhatsatLimitsTest(fixtures.FreshHerdTestCase):
         finally:
             for conn in waiting:
                 conn.close()
+
+
+class WhatsatPerConnectionTest(fixtures.FreshHerdTestCase):
+    def test_a_connection_past_its_cap_waits_instead_of_failing(self):
+        # With one WHATSAT allowed per connection and per server, a second WHATSAT read at
+        # once would be declined; the per-connection cap keeps it unread until the first
+        # is answered, so both get their places.
+        self.config.sections["limits"] = {"max_whatsat_per_connection": "1",
+                                          "max_whatsat_per_server": "1"}
+        self.config.write()
+        self.herd.start_all()
+        release = threading.Event()
+        self.addCleanup(release.set)
+        self.upstream.route(up.held(env.sample(fixtures.DEFAULT_BODY), release), location="8,8")
+        client = fixtures.unique("one-at-a-time")
+        self.herd.iamat("Clark", client, "+8+8")
+        with Connection(self.herd.port("Clark")) as conn:
+            conn.send(f"WHATSAT {client} 10 1\nWHATSAT {client} 5 1\n".encode())
+            self.upstream.wait_for_requests(1)
+            release.set()
+            for _ in range(2):
+                self.assertIn(b'"status" : "OK"', conn.read_whatsat())
+
+
+class OutOfDescriptorsTest(fixtures.FreshHerdTestCase):
+    def test_the_accept_loop_survives_running_out_of_file_descriptors(self):
+        self.config.names = ["Clark"]
+        self.config.links = {"Clark": []}
+        self.config.write()
+        limit = 48
+
+        def low_descriptor_limit():
+            resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+
+        proc = subprocess.Popen(
+            [env.herd_binary(), "serve", "Clark", "--config", str(self.config.path)],
+            cwd=self.config.workdir, env={**os.environ, **self.config.environment()},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            preexec_fn=low_descriptor_limit)
+        self.addCleanup(herd_mod.reap, proc, signal.SIGKILL)
+        port = self.herd.port("Clark")
+        deadline = time.monotonic() + 10
+        while not herd_mod.port_accepts(port):
+            self.assertIsNone(proc.poll(), "Clark exited")
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+        hogs = [socket.create_connection(("127.0.0.1", port)) for _ in range(limit + 16)]
+        try:
+            log = self.herd.log_path("Clark")
+            while b"accept failed: Too many open files" not in log.read_bytes():
+                self.assertLess(time.monotonic(), deadline + 10, "descriptors never ran out")
+                time.sleep(0.05)
+        finally:
+            for hog in hogs:
+                hog.close()
+        self.assertIsNone(proc.poll(), "Clark died when it ran out of descriptors")
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                reply = self.herd.iamat("Clark", fixtures.unique("after"))
+                if reply.startswith(b"AT Clark "):
+                    break
+            except (AssertionError, OSError):
+                pass
+            self.assertLess(time.monotonic(), deadline, "Clark never served again")
+            time.sleep(0.1)
+        herd_mod.reap(proc, signal.SIGTERM)
+        self.assertEqual(proc.returncode, 0)
 
 
 class LogReopenTest(fixtures.FreshHerdTestCase):
