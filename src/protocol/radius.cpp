@@ -36,10 +36,10 @@ std::optional<std::string> parse_radius_metres(std::string_view kilometres) {
   if (value == 0 && fraction_is_zero) return std::nullopt;
 
   // Metres: the point moves three digits right.
-  std::string metres(significant);
-  for (std::size_t i = 0; i < 3; ++i) metres += i < fraction.size() ? fraction[i] : '0';
-  metres = std::string(strip_leading_zeros(metres));
-  if (metres.empty()) metres = "0";
+  std::string shifted(significant);
+  for (std::size_t i = 0; i < 3; ++i) shifted += i < fraction.size() ? fraction[i] : '0';
+  std::string metres(strip_leading_zeros(shifted));
+  if (metres.empty()) metres.push_back('0');
   std::string_view rest = fraction.size() > 3 ? fraction.substr(3) : std::string_view{};
   while (!rest.empty() && rest.back() == '0') rest.remove_suffix(1);
   if (!rest.empty()) {
