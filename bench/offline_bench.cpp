@@ -29,7 +29,7 @@ constexpr Centre kCentres[] = {
 
 void Search(benchmark::State& state, Point centre, double radius) {
   std::size_t found = 0;
-  for (auto _ : state) {
+  for ([[maybe_unused]] auto _ : state) {
     const auto places = nearby_places(index(), centre, radius);
     found = places.size();
     benchmark::DoNotOptimize(places.data());
@@ -37,12 +37,14 @@ void Search(benchmark::State& state, Point centre, double radius) {
   state.counters["places"] = static_cast<double>(found);
 }
 
-void Answer(benchmark::State& state, herd::places::PlacesQuery query) {
+void Answer(benchmark::State& state, const herd::places::PlacesQuery& query) {
   const OfflinePlacesSource source{PlaceIndex(HERD_PLACES_DATA)};
-  for (auto _ : state) benchmark::DoNotOptimize(source.answer(query));
+  for ([[maybe_unused]] auto _ : state) benchmark::DoNotOptimize(source.answer(query));
 }
 
-[[maybe_unused]] const bool registered = [] {
+// Registered from main rather than by a static initializer, whose exceptions nothing could
+// catch.
+void register_benchmarks() {
   for (const auto& centre : kCentres) {
     for (const double radius : {50'000.0, 1'000.0}) {
       const std::string name = std::string("Search/") + centre.name + "/" +
@@ -54,9 +56,16 @@ void Answer(benchmark::State& state, herd::places::PlacesQuery query) {
   benchmark::RegisterBenchmark("Answer/tokyo/50000m", Answer,
                                herd::places::PlacesQuery{"35.68", "139.76", "50000"})
       ->Unit(benchmark::kMicrosecond);
-  return true;
-}();
+}
 
 }  // namespace
 
-BENCHMARK_MAIN();
+// BENCHMARK_MAIN's body, after the registration.
+int main(int argc, char** argv) {
+  register_benchmarks();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

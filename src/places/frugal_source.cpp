@@ -67,9 +67,9 @@ struct FrugalSource::State : std::enable_shared_from_this<FrugalSource::State> {
     Clock::time_point expires;
   };
 
-  State(asio::any_io_executor executor, std::unique_ptr<PlacesSource> inner, FrugalOptions o,
+  State(const asio::any_io_executor& executor, std::unique_ptr<PlacesSource> inner, FrugalOptions o,
         log::EventLog& l)
-      : strand(asio::make_strand(std::move(executor))),
+      : strand(asio::make_strand(executor)),
         upstream(std::move(inner)),
         options(std::move(o)),
         log(l) {

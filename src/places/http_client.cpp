@@ -35,7 +35,7 @@ using Clock = std::chrono::steady_clock;
 using boost::system::error_code;
 
 // A hostile upstream must not be able to exhaust memory.
-constexpr std::uint64_t kBodyLimit = 8 * 1024 * 1024;
+constexpr std::uint64_t kBodyLimit = std::uint64_t{8} * 1024 * 1024;
 // Idle connections kept per origin; more concurrent requests than this still work, their
 // connections are just not kept.
 constexpr std::size_t kIdlePerOrigin = 16;
@@ -130,8 +130,8 @@ bool is_ip_address(const std::string& host) {
 struct Connection {
   using Executor = asio::strand<asio::any_io_executor>;
 
-  Connection(asio::any_io_executor executor, const Url& url, ssl::context& context)
-      : strand(asio::make_strand(std::move(executor))) {
+  Connection(const asio::any_io_executor& executor, const Url& url, ssl::context& context)
+      : strand(asio::make_strand(executor)) {
     if (url.tls) {
       secure.emplace(strand, context);
     } else {

@@ -114,8 +114,7 @@ def one_server_herd(test: unittest.TestCase, upstream: up.PlacesUpstream, **sett
 class SourceChoiceTest(unittest.TestCase):
     def test_auto_without_a_key_is_offline(self):
         data = pathlib.Path(env.herd_binary()).resolve().parent.parent / "data" / "places.dat"
-        if not data.exists():
-            self.skipTest(f"no offline places file at {data} (scripts/fetch-places-data)")
+        self.assertTrue(data.exists(), f"no offline places file at {data}: the build makes it")
         upstream = up.PlacesUpstream(fixtures.test_pki())
         self.addCleanup(upstream.close)
         tmp = fixtures.make_tmpdir("auto", self.addCleanup)
@@ -134,6 +133,15 @@ class SourceChoiceTest(unittest.TestCase):
         self.assertEqual(body["status"], "OK")
         self.assertTrue(1 <= len(body["results"]) <= 3, body)
         self.assertEqual(upstream.requests(), [])
+        # UCLA's neighbours, from GeoNames: Century City and Westwood are within 3 km.
+        ucla = fixtures.unique("ucla")
+        at_line = herd.iamat("Clark", ucla, "+34.068930-118.445127")
+        reply = herd.whatsat("Clark", ucla, "3", 20)
+        self.assertTrue(reply.startswith(at_line + b"\n{\n"), reply)
+        self.assertTrue(reply.endswith(b"\n}\n\n"), reply)
+        names = [place["name"] for place in json.loads(reply[len(at_line) + 1:])["results"]]
+        self.assertIn("Westwood", names)
+        self.assertIn("Century City", names)
         log = herd.log_path("Clark").read_bytes()
         self.assertIn(f"places source: offline, places file {data}".encode(), log)
         self.assertIn(b"places.source = auto and no API key in places.key_file", log)

@@ -34,6 +34,9 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 void run_openssl(const fs::path& dir, const std::string& arguments) {
   std::string command = "cd '" + dir.string() + "' && openssl " + arguments + " >>openssl.log 2>&1";
+  // std::system is not thread safe, but this runs only while a test sets up its PKI, before
+  // it starts any thread.
+  // NOLINTNEXTLINE(concurrency-mt-unsafe)
   if (std::system(command.c_str()) != 0) {
     throw std::runtime_error("openssl failed: " + arguments + " (see " +
                              (dir / "openssl.log").string() + ")");
@@ -71,11 +74,15 @@ TestPki::TestPki() {
               "req -x509 " + ec_key + " -keyout ca.key -out ca.pem -days 2 -subj /CN=herd-test-ca");
   write_file(dir / "server.ext", "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
   write_file(dir / "other.ext", "subjectAltName=DNS:elsewhere.example\n");
-  for (std::string name : {"server", "other"}) {
-    run_openssl(
-        dir, "req " + ec_key + " -keyout " + name + ".key -out " + name + ".csr -subj /CN=" + name);
-    run_openssl(dir, "x509 -req -in " + name + ".csr -CA ca.pem -CAkey ca.key -CAcreateserial" +
-                         " -days 2 -out " + name + ".pem -extfile " + name + ".ext");
+  for (const std::string name : {"server", "other"}) {
+    std::string request = "req ";
+    request.append(ec_key).append(" -keyout ").append(name).append(".key -out ");
+    request.append(name).append(".csr -subj /CN=").append(name);
+    run_openssl(dir, request);
+    std::string sign = "x509 -req -in ";
+    sign.append(name).append(".csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -out ");
+    sign.append(name).append(".pem -extfile ").append(name).append(".ext");
+    run_openssl(dir, sign);
   }
 }
 
@@ -126,7 +133,9 @@ struct CannedServer::Impl {
   asio::awaitable<void> serve_tls(tcp::socket socket) {
     ssl::stream<tcp::socket> stream(std::move(socket), *tls);
     auto [ec] = co_await stream.async_handshake(ssl::stream_base::server, kTuple);
-    if (!ec) co_await serve_requests(stream);
+    if (!ec) {
+      co_await serve_requests(stream);
+    }
     stream.lowest_layer().close();
     ++closed;
   }

@@ -19,6 +19,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -36,10 +37,10 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 // The stand-in's answer names the radius it was asked for, in place of RADIUS.
-const std::string kOk = "{\n   \"radius\" : \"RADIUS\",\n   \"status\" : \"OK\"\n}\n";
+constexpr std::string_view kOk = "{\n   \"radius\" : \"RADIUS\",\n   \"status\" : \"OK\"\n}\n";
 
 std::string ok(const std::string& radius) {
-  std::string text = kOk;
+  std::string text(kOk);
   return text.replace(text.find("RADIUS"), 6, radius);
 }
 
@@ -51,7 +52,7 @@ struct Upstream {
   std::atomic<int> most_in_flight = 0;
   std::atomic<bool> hold_polling = false;  // calls wait, polling, until this is cleared
   std::vector<PlacesQuery> queries;
-  std::string answer = kOk;
+  std::string answer{kOk};
   bool hold = false;  // calls wait until released
   bool fail = false;  // calls throw
   std::deque<std::shared_ptr<asio::steady_timer>> held;
@@ -173,6 +174,7 @@ class FrugalTest : public ::testing::Test {
 TEST_F(FrugalTest, IdenticalQueriesUnderWayShareOneCall) {
   upstream_->hold = true;
   std::vector<std::future<std::string>> answers;
+  answers.reserve(8);
   for (int i = 0; i < 8; ++i) answers.push_back(start(query()));
   settle();
   EXPECT_EQ(upstream_->calls, 1);
@@ -332,8 +334,10 @@ TEST_F(FrugalTest, IdenticalQueriesNeverOverlapWithSeveralThreads) {
   // never have two calls under way at once does not.
   upstream_->hold_polling = true;
   std::vector<std::future<std::string>> answers;
+  answers.reserve(64);
   for (int i = 0; i < 64; ++i) answers.push_back(start(query()));
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int i = 0; i < 4; ++i) threads.emplace_back([this] { io_.run(); });
   while (upstream_->calls == 0) std::this_thread::sleep_for(1ms);
   upstream_->hold_polling = false;

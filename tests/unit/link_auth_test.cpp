@@ -4,14 +4,16 @@
 
 #include <set>
 #include <string>
+#include <string_view>
 
 #include "protocol/request.hpp"
 
 namespace herd::auth {
 namespace {
 
-const std::string kDiallerNonce(32, '0');
-const std::string kAcceptorNonce(32, '1');
+constexpr std::string_view kDiallerNonce = "00000000000000000000000000000000";
+constexpr std::string_view kAcceptorNonce = "11111111111111111111111111111111";
+static_assert(kDiallerNonce.size() == 32 && kAcceptorNonce.size() == 32);
 
 // Known answers computed outside the project (Python's hmac module) over the documented
 // message layout: label, then the names and nonces, joined by '\n'.

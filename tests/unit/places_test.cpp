@@ -290,6 +290,7 @@ TEST_F(PlacesTest, ManyRequestsAtOnceEachGetTheirAnswer) {
   auto http = std::make_shared<HttpClient>(io_.get_executor(), ca(), 3000ms);
   GoogleLegacySource source(http, url_of(server, "https"), kKey, *log_);
   std::vector<std::future<std::string>> answers;
+  answers.reserve(8);
   for (int i = 0; i < 8; ++i) {
     answers.push_back(asio::co_spawn(io_, source.nearby(ucla()), asio::use_future));
   }
@@ -310,8 +311,10 @@ TEST_F(PlacesTest, ServesRequestsFromAnEventLoopOnSeveralThreads) {
     co_return ok;
   };
   std::vector<std::future<int>> chains;
+  chains.reserve(6);
   for (int i = 0; i < 6; ++i) chains.push_back(asio::co_spawn(io_, chain(), asio::use_future));
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int i = 0; i < 4; ++i) threads.emplace_back([&] { io_.run(); });
   for (auto& thread : threads) thread.join();
   for (auto& done : chains) EXPECT_EQ(done.get(), 3);

@@ -3,13 +3,13 @@
 // The file is written beside its final name and renamed into place, so a failed build never
 // leaves a partial file that the server would map.
 #include <cerrno>
-#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <string>
+#include <system_error>
 
 #include "places/offline/place_file_builder.hpp"
 #include "places/offline/place_index.hpp"
@@ -21,7 +21,8 @@ namespace fs = std::filesystem;
 std::string read_text(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    throw std::runtime_error("cannot read " + path.string() + ": " + std::strerror(errno) +
+    const std::string why = std::system_category().message(errno);
+    throw std::runtime_error("cannot read " + path.string() + ": " + why +
                              "; run scripts/fetch-places-data first");
   }
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};

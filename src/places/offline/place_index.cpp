@@ -9,6 +9,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <utility>
 
 namespace herd::places::offline {
@@ -21,8 +22,8 @@ namespace {
 }
 
 [[noreturn]] void refuse_errno(const std::filesystem::path& file, const char* what) {
-  throw std::runtime_error("places data " + file.string() + ": " + what + ": " +
-                           std::strerror(errno));
+  const std::string why = std::system_category().message(errno);
+  throw std::runtime_error("places data " + file.string() + ": " + what + ": " + why);
 }
 
 bool section_fits(std::uint64_t offset, std::uint64_t size, std::uint64_t file_size) {
