@@ -190,11 +190,10 @@ struct FrugalSource::State : std::enable_shared_from_this<FrugalSource::State> {
   std::map<std::string, Cached> cache;
 };
 
-FrugalSource::FrugalSource(boost::asio::any_io_executor executor,
+FrugalSource::FrugalSource(const boost::asio::any_io_executor& executor,
                            std::unique_ptr<PlacesSource> upstream, FrugalOptions options,
                            log::EventLog& log)
-    : state_(std::make_shared<State>(std::move(executor), std::move(upstream), std::move(options),
-                                     log)) {}
+    : state_(std::make_shared<State>(executor, std::move(upstream), std::move(options), log)) {}
 
 FrugalSource::~FrugalSource() = default;
 

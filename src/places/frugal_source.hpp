@@ -35,7 +35,7 @@ struct FrugalOptions {
 
 class FrugalSource : public PlacesSource {
  public:
-  FrugalSource(boost::asio::any_io_executor executor, std::unique_ptr<PlacesSource> upstream,
+  FrugalSource(const boost::asio::any_io_executor& executor, std::unique_ptr<PlacesSource> upstream,
                FrugalOptions options, log::EventLog& log);
   ~FrugalSource() override;
 

@@ -3,6 +3,7 @@ checked against real servers as a client (or an impostor) would meet them."""
 import hashlib
 import hmac
 import os
+import pathlib
 import resource
 import secrets
 import signal
@@ -379,11 +380,13 @@ class OutOfDescriptorsTest(fixtures.FreshHerdTestCase):
         def low_descriptor_limit():
             resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
 
-        proc = subprocess.Popen(
-            [env.herd_binary(), "serve", "Clark", "--config", str(self.config.path)],
-            cwd=self.config.workdir, env={**os.environ, **self.config.environment()},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            preexec_fn=low_descriptor_limit)
+        environment = {**os.environ, **self.config.environment()}
+        stderr = self.config.workdir / "Clark.stderr"
+        with open(stderr, "wb") as err:
+            proc = subprocess.Popen(
+                [env.herd_binary(), "serve", "Clark", "--config", str(self.config.path)],
+                cwd=self.config.workdir, env=environment, stdout=subprocess.DEVNULL,
+                stderr=err, preexec_fn=low_descriptor_limit)
         self.addCleanup(herd_mod.reap, proc, signal.SIGKILL)
         port = self.herd.port("Clark")
         deadline = time.monotonic() + 10
@@ -412,7 +415,8 @@ class OutOfDescriptorsTest(fixtures.FreshHerdTestCase):
             self.assertLess(time.monotonic(), deadline, "Clark never served again")
             time.sleep(0.1)
         herd_mod.reap(proc, signal.SIGTERM)
-        self.assertEqual(proc.returncode, 0)
+        self.assertEqual(proc.returncode, 0, stderr.read_text())
+        self.assertEqual(herd_mod.sanitizer_report(stderr.read_bytes()), "")
 
 
 class LogReopenTest(fixtures.FreshHerdTestCase):
