@@ -13,6 +13,8 @@
 
 #include <toml++/toml.h>
 
+#include "text/printable.hpp"
+
 namespace herd::config {
 
 namespace {
@@ -20,27 +22,7 @@ namespace {
 constexpr std::string_view kWhiteSpace = " \t\r\n\f\v";
 
 // Text from the file goes into one-line messages; control characters must not break them.
-std::string printable(std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (byte < 0x20 || byte == 0x7f) {
-      out += "\\x";
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xf];
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
+using text::printable;
 
 std::string in_quotes(std::string_view text) {
   return '"' + printable(text) + '"';

@@ -7,6 +7,8 @@
 #include <spdlog/logger.h>
 #include <spdlog/sinks/rotating_file_sink.h>
 
+#include "text/printable.hpp"
+
 namespace herd::log {
 
 namespace {
@@ -17,29 +19,8 @@ constexpr std::string_view kInfo = "INFO ";
 constexpr std::string_view kWarning = "WARN ";
 
 // A hostile line must not be able to forge log lines or move a terminal's cursor.
-void append_escaped(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (byte < 0x20 || byte == 0x7f) {
-      out += "\\x";
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xf];
-    } else {
-      out += c;
-    }
-  }
-}
-
-std::string escaped(std::string_view text) {
-  std::string out;
-  append_escaped(out, text);
-  return out;
-}
+using text::append_printable;
+using text::printable;
 
 }  // namespace
 
@@ -52,7 +33,7 @@ std::shared_ptr<spdlog::logger> EventLog::open() const {
   std::error_code error;
   std::filesystem::create_directories(dir, error);
   if (error) {
-    throw config::ConfigError("log.dir: cannot create \"" + escaped(config_.dir) +
+    throw config::ConfigError("log.dir: cannot create \"" + printable(config_.dir) +
                               "\": " + error.message());
   }
   std::shared_ptr<spdlog::logger> logger;
@@ -62,8 +43,8 @@ std::shared_ptr<spdlog::logger> EventLog::open() const {
     // Not registered with spdlog: each server owns its log and no global state is shared.
     logger = std::make_shared<spdlog::logger>(server_, std::move(sink));
   } catch (const spdlog::spdlog_ex& e) {
-    throw config::ConfigError("log.dir: cannot open the log of " + escaped(server_) + ": " +
-                              escaped(e.what()));
+    throw config::ConfigError("log.dir: cannot open the log of " + printable(server_) + ": " +
+                              printable(e.what()));
   }
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %v", spdlog::pattern_time_type::utc);
   logger->set_level(spdlog::level::trace);
@@ -99,7 +80,7 @@ EventLog::~EventLog() {
 
 void EventLog::received(std::string_view peer, std::string_view line) {
   std::string message(kInfo);
-  append_escaped(message, peer);
+  append_printable(message, peer);
   message += " < ";
   message += cut(line);
   logger()->log(spdlog::level::info, message);
@@ -108,7 +89,7 @@ void EventLog::received(std::string_view peer, std::string_view line) {
 void EventLog::sent(std::string_view peer, std::string_view text) {
   while (!text.empty() && text.back() == '\n') text.remove_suffix(1);
   std::string message(kInfo);
-  append_escaped(message, peer);
+  append_printable(message, peer);
   message += " > ";
   message += cut(text);
   logger()->log(spdlog::level::info, message);
@@ -131,8 +112,8 @@ void EventLog::flush() {
 }
 
 std::string EventLog::cut(std::string_view text) const {
-  if (text.size() <= max_line_) return escaped(text);
-  std::string out = escaped(text.substr(0, max_line_));
+  if (text.size() <= max_line_) return printable(text);
+  std::string out = printable(text.substr(0, max_line_));
   out += " ... (" + std::to_string(text.size()) + " bytes)";
   return out;
 }

@@ -43,6 +43,20 @@ def unique(prefix: str) -> str:
 DEFAULT_BODY = "supermarket-1-result.json"
 
 
+def set_up_herd(owner, name: str, add_cleanup) -> None:
+    """Gives `owner` (a test case or its class) tmp, pki, upstream, config and herd, each
+    torn down by `add_cleanup`; the herd is configured but not started."""
+    owner.tmp = make_tmpdir(name, add_cleanup)
+    owner.pki = test_pki()
+    owner.upstream = upstream_mod.PlacesUpstream(owner.pki)
+    add_cleanup(owner.upstream.close)
+    owner.upstream.set_default(upstream_mod.body(env.sample(DEFAULT_BODY)))
+    owner.config = herd_mod.HerdConfig(owner.tmp, owner.upstream.url, owner.pki.ca_file,
+                                       timeout_ms=owner.timeout_ms)
+    owner.herd = herd_mod.Herd(owner.config)
+    add_cleanup(owner.herd.close)
+
+
 class HerdTestCase(unittest.TestCase):
     """One HTTPS upstream and one linked five-server herd shared by the class's tests.
     Tests use their own client IDs, so they do not see each other's records."""
@@ -52,15 +66,7 @@ class HerdTestCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.tmp = make_tmpdir(cls.__name__, cls.addClassCleanup)
-        cls.pki = test_pki()
-        cls.upstream = upstream_mod.PlacesUpstream(cls.pki)
-        cls.addClassCleanup(cls.upstream.close)
-        cls.upstream.set_default(upstream_mod.body(env.sample(DEFAULT_BODY)))
-        cls.config = herd_mod.HerdConfig(cls.tmp, cls.upstream.url, cls.pki.ca_file,
-                                         timeout_ms=cls.timeout_ms)
-        cls.herd = herd_mod.Herd(cls.config)
-        cls.addClassCleanup(cls.herd.close)
+        set_up_herd(cls, cls.__name__, cls.addClassCleanup)
         cls.herd.start_all()
 
     def setUp(self):
@@ -77,12 +83,4 @@ class FreshHerdTestCase(unittest.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.tmp = make_tmpdir(type(self).__name__, self.addCleanup)
-        self.pki = test_pki()
-        self.upstream = upstream_mod.PlacesUpstream(self.pki)
-        self.addCleanup(self.upstream.close)
-        self.upstream.set_default(upstream_mod.body(env.sample(DEFAULT_BODY)))
-        self.config = herd_mod.HerdConfig(self.tmp, self.upstream.url, self.pki.ca_file,
-                                          timeout_ms=self.timeout_ms)
-        self.herd = herd_mod.Herd(self.config)
-        self.addCleanup(self.herd.close)
+        set_up_herd(self, type(self).__name__, self.addCleanup)
