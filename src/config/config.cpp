@@ -271,6 +271,33 @@ void read_links(const Reader& reader, const toml::table& root, LinksConfig& link
   reader.read_bool(*table, "unauthenticated", "links", links.unauthenticated);
 }
 
+void read_store(const Reader& reader, const toml::table& root, StoreConfig& store) {
+  const toml::table* table = reader.table(root, "store", "store");
+  if (table == nullptr) return;
+  reader.check_keys(*table, "store", {"dir", "durability", "ttl_s"});
+  reader.read_string(*table, "dir", "store", store.dir);
+  if (store.dir.empty()) reader.fail("store.dir", "must not be empty");
+  if (table->get("durability") != nullptr) {
+    std::string name;
+    reader.read_string(*table, "durability", "store", name);
+    bool known = false;
+    for (auto kind : {Durability::kWritten, Durability::kSynced, Durability::kMemory}) {
+      if (name == durability_name(kind)) {
+        store.durability = kind;
+        known = true;
+      }
+    }
+    if (!known) {
+      reader.fail("store.durability",
+                  "must be \"written\", \"synced\" or \"memory\", got " + in_quotes(name));
+    }
+  }
+  // Ten years: far beyond any sensible lifetime, far from overflow.
+  if (auto v = reader.read_integer(*table, "ttl_s", "store", 0, 315'360'000)) {
+    store.ttl = std::chrono::seconds(*v);
+  }
+}
+
 void read_limits(const Reader& reader, const toml::table& root, LimitsConfig& limits) {
   const toml::table* table = reader.table(root, "limits", "limits");
   if (table == nullptr) return;
@@ -473,11 +500,12 @@ HerdConfig load_config(const std::filesystem::path& file) {
   }
 
   const Reader reader(herd.source);
-  reader.check_keys(root, "", {"log", "places", "links", "limits", "servers"});
+  reader.check_keys(root, "", {"log", "places", "links", "limits", "store", "servers"});
   read_log(reader, root, herd.log);
   read_places(reader, root, herd.places);
   read_links(reader, root, herd.links);
   read_limits(reader, root, herd.limits);
+  read_store(reader, root, herd.store);
 
   const toml::node* servers = root.get("servers");
   if (servers == nullptr) reader.fail("servers", "at least one server is required");
@@ -499,6 +527,22 @@ std::string resolve_api_key(const PlacesConfig& places) {
 
 std::string resolve_link_secret(const LinksConfig& links) {
   return read_secret(links.secret_file, "links.secret_file", links.secret_env);
+}
+
+std::string_view durability_name(Durability durability) {
+  switch (durability) {
+    case Durability::kWritten:
+      return "written";
+    case Durability::kSynced:
+      return "synced";
+    case Durability::kMemory:
+      return "memory";
+  }
+  return "written";
+}
+
+std::filesystem::path data_file(const StoreConfig& store, std::string_view name) {
+  return std::filesystem::path(store.dir) / (std::string(name) + ".db");
 }
 
 std::filesystem::path offline_data_file(const PlacesConfig& places) {

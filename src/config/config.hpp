@@ -93,6 +93,25 @@ struct LimitsConfig {
   friend bool operator==(const LimitsConfig&, const LimitsConfig&) = default;
 };
 
+// How durably a server keeps its records (docs/durability.md).
+enum class Durability {
+  kWritten,  // an AT reply waits until its record is written to the data file (SIGKILL-safe)
+  kSynced,   // ... and synced to disk (power-loss-safe; commits are grouped)
+  kMemory,   // no data file: a restarted server gets every record back from its neighbours
+};
+
+// "written", "synced", "memory": the spelling of the config file.
+std::string_view durability_name(Durability durability);
+
+// Where and how a server keeps its records.
+struct StoreConfig {
+  std::string dir = "data";  // each server keeps <dir>/<name>.db
+  Durability durability = Durability::kWritten;
+  std::chrono::seconds ttl{0};  // records whose client time is older are forgotten; 0: never
+
+  friend bool operator==(const StoreConfig&, const StoreConfig&) = default;
+};
+
 struct HerdConfig {
   std::string source = "<built-in default>";  // the file it came from, for messages
   std::vector<ServerConfig> servers;
@@ -100,6 +119,7 @@ struct HerdConfig {
   LogConfig log;
   LinksConfig links;
   LimitsConfig limits;
+  StoreConfig store;
 
   // nullptr when no server has that name.
   const ServerConfig* find(std::string_view name) const;
@@ -118,6 +138,9 @@ std::string resolve_api_key(const PlacesConfig& places);
 
 // The link secret, from links.secret_file or links.secret_env, like the API key.
 std::string resolve_link_secret(const LinksConfig& links);
+
+// The data file of server `name`: <store.dir>/<name>.db.
+std::filesystem::path data_file(const StoreConfig& store, std::string_view name);
 
 // The offline places file: offline_data if set, else default_offline_data().
 std::filesystem::path offline_data_file(const PlacesConfig& places);

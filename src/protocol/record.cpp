@@ -11,4 +11,11 @@ bool is_newer(const Record& candidate, const Record& current) {
   return candidate.at_line.compare(current.at_line) > 0;
 }
 
+bool has_aged_out(const Record& record, Timestamp now, std::chrono::seconds ttl) {
+  if (ttl.count() <= 0) return false;
+  const Timestamp last_day{record.client_time.seconds + ttl.count(),
+                           record.client_time.nanoseconds};
+  return now > last_day;
+}
+
 }  // namespace herd::protocol

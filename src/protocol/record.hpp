@@ -5,6 +5,7 @@
 // whatever order the floods arrive in.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -22,5 +23,10 @@ struct Record {
 
 // Newer means a greater client time; on equal times, the AT line that sorts greater bytewise.
 bool is_newer(const Record& candidate, const Record& current);
+
+// True when `record`'s client time is more than `ttl` before `now`: the herd then forgets
+// it. Every server decides this from the client's own time, so they all agree (give or
+// take their clocks). A zero `ttl` means records never age out.
+bool has_aged_out(const Record& record, Timestamp now, std::chrono::seconds ttl);
 
 }  // namespace herd::protocol

@@ -70,6 +70,9 @@ Request parse_request(std::string_view line) {
   if (command == "PROOF" && fields.size() == 2 && is_proof(fields[1])) {
     return Proof{std::string(fields[1])};
   }
+  if (command == "MARK" && fields.size() == 3) {
+    if (auto position = parse_position(fields[1], fields[2])) return Mark{std::move(*position)};
+  }
   return Invalid{};
 }
 

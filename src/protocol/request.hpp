@@ -9,6 +9,7 @@
 #include <string_view>
 #include <variant>
 
+#include "protocol/catch_up.hpp"
 #include "protocol/record.hpp"
 
 namespace herd::protocol {
@@ -46,9 +47,14 @@ struct Proof {
   std::string mac;
 };
 
+// `MARK store lsn`: a neighbour has sent us every record of its store up to `lsn`.
+struct Mark {
+  StorePosition position;
+};
+
 struct Invalid {};
 
-using Request = std::variant<Invalid, IamAt, WhatsAt, At, Hello, Proof>;
+using Request = std::variant<Invalid, IamAt, WhatsAt, At, Hello, Proof, Mark>;
 
 // The line must not be blank (see is_blank); a blank line gets no reply at all.
 Request parse_request(std::string_view line);

@@ -4,6 +4,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <type_traits>
@@ -191,6 +192,20 @@ void ClientSession::answer_now(std::string text) {
   reply_ready_.notify();
 }
 
+void ClientSession::answer_once_committed(Server::Acknowledgement acknowledgement) {
+  if (server_.is_committed(acknowledgement.seq))
+    return answer_now(std::move(acknowledgement.reply));
+  auto slot = std::make_shared<Slot>();
+  slot->text = std::move(acknowledgement.reply);
+  replies_.push_back(slot);
+  server_.when_committed(acknowledgement.seq, [self = shared_from_this(), slot] {
+    asio::post(self->socket_.get_executor(), [self, slot] {
+      slot->ready = true;
+      self->reply_ready_.notify();
+    });
+  });
+}
+
 void ClientSession::handle(const protocol::Line& line) {
   server_.log().received(peer_, line.text);
   if (line.overlong) return answer_now(protocol::invalid_reply(line.text));
@@ -205,8 +220,9 @@ void ClientSession::handle(const protocol::Line& line) {
           if (parsed.client_id.size() > max_client_id) {
             return answer_now(protocol::invalid_reply(line.text));
           }
-          auto reply = server_.handle_iamat(parsed);
-          answer_now(reply ? std::move(*reply) : protocol::invalid_reply(line.text));
+          auto acknowledgement = server_.handle_iamat(parsed);
+          if (!acknowledgement) return answer_now(protocol::invalid_reply(line.text));
+          answer_once_committed(std::move(*acknowledgement));
         } else if constexpr (std::is_same_v<T, protocol::WhatsAt>) {
           auto record = parsed.client_id.size() > max_client_id ? std::nullopt
                                                                 : server_.find(parsed.client_id);
@@ -226,6 +242,9 @@ void ClientSession::handle(const protocol::Line& line) {
           // write records.
           if (!neighbour_) return answer_now(protocol::invalid_reply(line.text));
           server_.handle_at(parsed.record, *neighbour_);
+        } else if constexpr (std::is_same_v<T, protocol::Mark>) {
+          if (!neighbour_) return answer_now(protocol::invalid_reply(line.text));
+          server_.handle_mark(*neighbour_, parsed.position);
         } else if constexpr (std::is_same_v<T, protocol::Hello>) {
           handle_hello(parsed, line.text);
         } else if constexpr (std::is_same_v<T, protocol::Proof>) {
@@ -277,6 +296,8 @@ void ClientSession::become_neighbour(const std::string& name, std::string_view h
   handshake_.reset();
   server_.log().event(peer_ + " is neighbour " + name + " (" + std::string(how) + ")");
   peer_ = "neighbour " + name + " (in)";
+  // Where its catch-up starts: everything after what it had sent us before.
+  answer_now(protocol::since_line(server_.position_of(name)));
 }
 
 asio::awaitable<void> ClientSession::answer_whatsat(std::shared_ptr<Slot> slot,

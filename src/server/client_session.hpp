@@ -24,11 +24,10 @@
 #include "limits/token_bucket.hpp"
 #include "protocol/line_splitter.hpp"
 #include "protocol/request.hpp"
+#include "server/server.hpp"
 #include "server/signal.hpp"
 
 namespace herd::server {
-
-class Server;
 
 class ClientSession : public std::enable_shared_from_this<ClientSession> {
  public:
@@ -63,6 +62,8 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   void become_neighbour(const std::string& name, std::string_view how);
   void end_session(std::string_view why);
   void answer_now(std::string text);
+  // An IAMAT's reply waits in its slot until its record is committed (journal.hpp).
+  void answer_once_committed(Server::Acknowledgement acknowledgement);
   boost::asio::awaitable<void> answer_whatsat(std::shared_ptr<Slot> slot, protocol::Record record,
                                               protocol::WhatsAt request);
 

@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -31,19 +32,25 @@ constexpr auto kFirstBackoff = 100ms;
 constexpr auto kMaxBackoff = 2000ms;
 constexpr auto kConnectTimeout = 2000ms;
 constexpr auto kHandshakeTimeout = 5000ms;
+// Records a batch: enough to fill a few TCP segments, small enough that a catch-up of a
+// million records holds the store's lock only briefly at a time.
+constexpr std::size_t kBatchRecords = 512;
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 }  // namespace
 
 NeighbourLink::NeighbourLink(asio::any_io_executor executor, std::string self,
-                             config::ServerConfig neighbour, std::string secret, log::EventLog& log)
+                             config::ServerConfig neighbour, std::string secret, log::EventLog& log,
+                             const store::RecordStore& records, const store::Journal& journal)
     : executor_(std::move(executor)),
       self_(std::move(self)),
       neighbour_(std::move(neighbour)),
       secret_(std::move(secret)),
       peer_("neighbour " + neighbour_.name + " (out)"),
       log_(log),
+      records_(records),
+      journal_(journal),
       wake_(executor_) {}
 
 void NeighbourLink::start() {
@@ -59,21 +66,13 @@ void NeighbourLink::stop() {
   });
 }
 
-void NeighbourLink::send(const protocol::Record& record) {
-  {
-    std::lock_guard lock(mutex_);
-    auto [it, inserted] = unsent_.try_emplace(record.client_id, record);
-    if (!inserted && protocol::is_newer(record, it->second)) it->second = record;
-  }
-  asio::post(executor_, [self = shared_from_this()] { self->wake_.notify(); });
-}
-
-void NeighbourLink::requeue(std::unordered_map<std::string, protocol::Record>&& batch) {
-  std::lock_guard lock(mutex_);
-  for (auto& [client, record] : batch) {
-    auto [it, inserted] = unsent_.try_emplace(client, std::move(record));
-    if (!inserted && protocol::is_newer(record, it->second)) it->second = std::move(record);
-  }
+void NeighbourLink::wake() {
+  // One wake-up under way is enough: the link reads the journal's progress when it runs.
+  if (wake_posted_.exchange(true)) return;
+  asio::post(executor_, [self = shared_from_this()] {
+    self->wake_posted_ = false;
+    self->wake_.notify();
+  });
 }
 
 asio::awaitable<void> NeighbourLink::run() {
@@ -81,11 +80,13 @@ asio::awaitable<void> NeighbourLink::run() {
   asio::steady_timer pause(executor_);
   while (!stopped_) {
     if (co_await connect() && co_await introduce()) {
-      backoff = kFirstBackoff;
-      co_await deliver();
-      if (stopped_) break;
-      log_.failure("link to " + neighbour_.name + " lost; re-dialling");
-      continue;
+      if (auto since = co_await read_since()) {
+        backoff = kFirstBackoff;
+        co_await deliver(std::move(*since));
+        if (stopped_) break;
+        log_.failure("link to " + neighbour_.name + " lost; re-dialling");
+        continue;
+      }
     }
     if (stopped_) break;
     log_.event("link to " + neighbour_.name + ": retrying in " + std::to_string(backoff.count()) +
@@ -124,6 +125,7 @@ asio::awaitable<bool> NeighbourLink::connect() {
   boost::system::error_code ignored;
   socket->set_option(tcp::no_delay(true), ignored);
   socket_ = std::move(socket);
+  inbox_.clear();
   log_.event("link to " + neighbour_.name + " " + where + " opened");
   co_return true;
 }
@@ -151,17 +153,9 @@ asio::awaitable<bool> NeighbourLink::introduce() {
       error) {
     co_return fail("write failed: " + error.message());
   }
-  std::string line;
-  asio::steady_timer deadline(executor_, kHandshakeTimeout);
-  auto outcome = co_await (
-      asio::async_read_until(*socket, asio::dynamic_buffer(line, 1024), '\n', use_tuple) ||
-      deadline.async_wait(use_tuple));
-  if (outcome.index() == 1) co_return fail("no answer to the handshake in time");
-  auto [read_error, length] = std::get<0>(outcome);
-  if (read_error) co_return fail("handshake failed: " + read_error.message());
-  line.resize(length - 1);  // the '\n' goes; a '\r' before it is white space to the parser
-  log_.received(peer_, line);
-  auto challenge = protocol::parse_challenge(line);
+  auto line = co_await read_line("CHALLENGE");
+  if (!line) co_return false;
+  auto challenge = protocol::parse_challenge(*line);
   if (!challenge) co_return fail("handshake refused (is the link secret set on both sides?)");
   const auto expected =
       auth::acceptor_proof(secret_, neighbour_.name, self_, nonce, challenge->nonce);
@@ -180,9 +174,46 @@ asio::awaitable<bool> NeighbourLink::introduce() {
   co_return true;
 }
 
+asio::awaitable<std::optional<std::string>> NeighbourLink::read_line(std::string_view waiting_for) {
+  auto socket = socket_;
+  asio::steady_timer deadline(executor_, kHandshakeTimeout);
+  auto outcome = co_await (
+      asio::async_read_until(*socket, asio::dynamic_buffer(inbox_, 1024), '\n', use_tuple) ||
+      deadline.async_wait(use_tuple));
+  std::string why;
+  if (outcome.index() == 1) {
+    why = "no " + std::string(waiting_for) + " from the neighbour in time";
+  } else if (auto [error, length] = std::get<0>(outcome); error) {
+    why = "reading " + std::string(waiting_for) + " failed: " + error.message();
+  } else {
+    // The '\n' goes; a '\r' before it is white space to the parsers.
+    std::string line = inbox_.substr(0, length - 1);
+    inbox_.erase(0, length);
+    log_.received(peer_, line);
+    co_return line;
+  }
+  log_.failure("link to " + neighbour_.name + ": " + why);
+  boost::system::error_code ignored;
+  socket->close(ignored);
+  co_return std::nullopt;
+}
+
+asio::awaitable<std::optional<protocol::StorePosition>> NeighbourLink::read_since() {
+  auto line = co_await read_line("SINCE");
+  if (!line) co_return std::nullopt;
+  auto since = protocol::parse_since(*line);
+  if (!since) {
+    log_.failure("link to " + neighbour_.name + ": expected SINCE <store> <lsn>; closing");
+    socket_->close();
+  }
+  co_return since;
+}
+
 asio::awaitable<void> NeighbourLink::watch_for_close(std::shared_ptr<tcp::socket> socket) {
   // A neighbour never writes on a link it did not dial, save `?` for a line it refused;
   // reading tells us when the connection is gone even while we have nothing to send.
+  if (!inbox_.empty()) log_.received(peer_, inbox_);
+  inbox_.clear();
   std::array<char, 4096> sink{};
   for (;;) {
     auto [error, n] = co_await socket->async_read_some(asio::buffer(sink), use_tuple);
@@ -193,41 +224,60 @@ asio::awaitable<void> NeighbourLink::watch_for_close(std::shared_ptr<tcp::socket
   wake_.notify();
 }
 
-asio::awaitable<void> NeighbourLink::deliver() {
+asio::awaitable<void> NeighbourLink::deliver(protocol::StorePosition since) {
   auto socket = socket_;
   asio::co_spawn(
       executor_, [self = shared_from_this(), socket] { return self->watch_for_close(socket); },
       asio::detached);
 
+  // Where to start: after the neighbour's position if it is one in this store, at the
+  // beginning otherwise (a neighbour that is new, lost its file, or knew our store before
+  // we lost ours).
+  const std::string& store_id = records_.store_id();
+  std::uint64_t after = 0;
+  if (since.store_id == store_id && since.lsn <= records_.last_seq()) after = since.lsn;
+  // Up to here, this is catch-up: everything is sent, even records that came from the
+  // neighbour itself, which it may have lost (docs/catch-up.md). Beyond, the neighbour is
+  // linked and holds what it sent us.
+  const std::uint64_t catch_up_to = journal_.committed();
+  std::size_t caught_up = 0;
+  bool catching_up = after < catch_up_to;
+  log_.event("link to " + neighbour_.name + ": " +
+             (after == 0 ? std::string("sending every record")
+                         : "sending records after " + std::to_string(after)) +
+             (catching_up ? "; catching up to " + std::to_string(catch_up_to) : "; up to date"));
+  const auto started = std::chrono::steady_clock::now();
+
   std::string text;
-  for (;;) {
-    if (!text.empty()) {
-      auto [error, n] = co_await asio::async_write(*socket, asio::buffer(text), use_tuple);
-      if (error) break;
-      text.clear();
-    }
-    std::unordered_map<std::string, protocol::Record> batch;
-    {
-      std::lock_guard lock(mutex_);
-      batch.swap(unsent_);
-    }
-    if (batch.empty()) {
-      if (!socket->is_open() || stopped_) break;
+  while (socket->is_open() && !stopped_) {
+    const std::uint64_t up_to = journal_.committed();
+    if (after >= up_to) {
       co_await wake_.wait();
-      if (!socket->is_open() || stopped_) break;
       continue;
     }
-    for (const auto& [client, record] : batch) {
-      log_.sent(peer_, record.at_line);
-      text += record.at_line;
+    auto batch = records_.read_since(after, up_to, neighbour_.name, catch_up_to, kBatchRecords);
+    text.clear();
+    for (const auto& at_line : batch.at_lines) {
+      log_.sent(peer_, at_line);
+      text += at_line;
       text += '\n';
     }
+    const std::string mark = protocol::mark_line({store_id, batch.through});
+    log_.sent(peer_, std::string_view(mark).substr(0, mark.size() - 1));
+    text += mark;
     auto [error, n] = co_await asio::async_write(*socket, asio::buffer(text), use_tuple);
-    if (error) {
-      requeue(std::move(batch));
-      break;
+    if (error) break;
+    after = batch.through;
+    if (catching_up) {
+      caught_up += batch.at_lines.size();
+      if (after >= catch_up_to) {
+        catching_up = false;
+        const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::steady_clock::now() - started);
+        log_.event("link to " + neighbour_.name + ": caught up, " + std::to_string(caught_up) +
+                   " records sent in " + std::to_string(took.count()) + " ms");
+      }
     }
-    text.clear();
   }
   socket->close();
   log_.event("link to " + neighbour_.name + " closed");

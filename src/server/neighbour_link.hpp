@@ -2,23 +2,29 @@
 //
 // Each server dials each of its neighbours and sends on the connection it dialled (it
 // receives on the ones they dialled), so a link is one-way and needs no tie-breaking.
-// The link dials at start, re-dials with backoff (100 ms doubling to 2 s) whenever the
-// connection drops, and keeps the newest unsent record per client meanwhile: after an
-// outage it sends what was missed, once, however many updates a client made.
+// The link dials at start and re-dials with backoff (100 ms doubling to 2 s) whenever the
+// connection drops. It keeps no queue of its own: the store is the queue. Once connected,
+// the neighbour says how far it got in our store (SINCE); the link sends every record
+// stored after that point, oldest first, then each new one as it is committed, marking
+// its progress after every batch (MARK). After an outage it thus sends what was missed,
+// once a client however many updates it made, and never the whole store
+// (docs/catch-up.md).
 #pragma once
 
+#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <memory>
-#include <mutex>
+#include <optional>
 #include <string>
-#include <unordered_map>
 
 #include "config/config.hpp"
 #include "log/event_log.hpp"
-#include "protocol/record.hpp"
+#include "protocol/catch_up.hpp"
 #include "server/signal.hpp"
+#include "store/journal.hpp"
+#include "store/record_store.hpp"
 
 namespace herd::server {
 
@@ -28,24 +34,26 @@ class NeighbourLink : public std::enable_shared_from_this<NeighbourLink> {
   // `secret` the link authenticates itself and the neighbour (auth/link_auth.hpp) before
   // it sends any record.
   NeighbourLink(boost::asio::any_io_executor executor, std::string self,
-                config::ServerConfig neighbour, std::string secret, log::EventLog& log);
+                config::ServerConfig neighbour, std::string secret, log::EventLog& log,
+                const store::RecordStore& records, const store::Journal& journal);
 
   const std::string& neighbour() const { return neighbour_.name; }
 
   void start();
   void stop();
 
-  // Hands a record to the link; safe from any thread. It is queued before this returns.
-  void send(const protocol::Record& record);
+  // Tells the link that more records are committed; safe from any thread.
+  void wake();
 
  private:
   boost::asio::awaitable<void> run();
   boost::asio::awaitable<bool> connect();
   boost::asio::awaitable<bool> introduce();
-  boost::asio::awaitable<void> deliver();
+  boost::asio::awaitable<std::optional<std::string>> read_line(std::string_view waiting_for);
+  boost::asio::awaitable<std::optional<protocol::StorePosition>> read_since();
+  boost::asio::awaitable<void> deliver(protocol::StorePosition since);
   boost::asio::awaitable<void> watch_for_close(
       std::shared_ptr<boost::asio::ip::tcp::socket> socket);
-  void requeue(std::unordered_map<std::string, protocol::Record>&& batch);
 
   boost::asio::any_io_executor executor_;
   std::string self_;
@@ -53,12 +61,13 @@ class NeighbourLink : public std::enable_shared_from_this<NeighbourLink> {
   std::string secret_;
   std::string peer_;  // "neighbour Clark (out)", for the log
   log::EventLog& log_;
+  const store::RecordStore& records_;
+  const store::Journal& journal_;
   std::shared_ptr<boost::asio::ip::tcp::socket> socket_;  // the current connection, if any
+  std::string inbox_;  // what the neighbour sent and we have not read yet
   Signal wake_;
+  std::atomic<bool> wake_posted_{false};
   bool stopped_ = false;
-
-  std::mutex mutex_;  // guards unsent_, which send() fills from any thread
-  std::unordered_map<std::string, protocol::Record> unsent_;
 };
 
 }  // namespace herd::server

@@ -37,24 +37,79 @@ std::string port_key(const config::HerdConfig& herd, const config::ServerConfig&
 
 }  // namespace
 
+Server::OpenedStore Server::open_store(const config::HerdConfig& herd,
+                                       const config::ServerConfig& self, log::EventLog& log) {
+  OpenedStore opened;
+  const auto durability = herd.store.durability;
+  if (durability == config::Durability::kMemory) {
+    opened.contents.store_id = store::make_store_id();
+    opened.contents.boot = 1;
+    log.event(
+        "store.durability = memory: no data file; records are kept in memory only, and "
+        "a restart gets them back from the neighbours");
+    return opened;
+  }
+  const auto file = config::data_file(herd.store, self.name);
+  try {
+    opened.database = std::make_unique<store::Database>(
+        file,
+        durability == config::Durability::kSynced ? store::Sync::kSynced : store::Sync::kWritten,
+        opened.contents);
+  } catch (const store::StoreError& e) {
+    throw config::ConfigError(herd.source + ": store.dir: " + e.what());
+  }
+  log.event(opened.contents.report +
+            " (store.durability = " + std::string(config::durability_name(durability)) + ")");
+  return opened;
+}
+
 Server::Server(asio::io_context& io, const config::HerdConfig& herd,
                const config::ServerConfig& self, std::unique_ptr<places::PlacesSource> places,
                std::string link_secret, log::EventLog& log)
+    : Server(io, herd, self, std::move(places), std::move(link_secret), log,
+             open_store(herd, self, log)) {}
+
+Server::Server(asio::io_context& io, const config::HerdConfig& herd,
+               const config::ServerConfig& self, std::unique_ptr<places::PlacesSource> places,
+               std::string link_secret, log::EventLog& log, OpenedStore opened)
     : io_(io),
       herd_(herd),
       self_(self),
       places_(std::move(places)),
       log_(log),
       link_secret_(std::move(link_secret)),
-      records_(herd.limits.max_records),
+      database_(std::move(opened.database)),
+      journal_(
+          database_.get(),
+          [this](std::uint64_t) {
+            for (auto& link : links_) link->wake();
+          },
+          [this](const std::string& message) { log_.failure("data file: " + message); }),
+      records_({herd.limits.max_records, herd.store.ttl}, journal_, opened.contents.store_id,
+               opened.contents.boot),
       acceptor_(asio::make_strand(io)) {
+  // The links exist before anything is journaled: commits wake them from another thread.
   for (const auto& name : self_.neighbours) {
     links_.push_back(std::make_shared<NeighbourLink>(asio::make_strand(io_), self_.name,
-                                                     *herd_.find(name), link_secret_, log_));
+                                                     *herd_.find(name), link_secret_, log_,
+                                                     records_, journal_));
   }
+  const auto now = protocol::to_timestamp(std::chrono::system_clock::now());
+  const auto restored =
+      records_.restore(std::move(opened.contents.records), opened.contents.cursors, now);
+  if (restored.unreadable > 0 || restored.aged_out > 0) {
+    log_.failure("data file: dropped " + std::to_string(restored.unreadable) +
+                 " unreadable records and " + std::to_string(restored.aged_out) +
+                 " aged out (store.ttl_s)");
+  }
+  log_.event("store " + records_.store_id() + ": " + std::to_string(restored.records) +
+             " records; the neighbours send what was missed");
 }
 
-Server::~Server() = default;
+Server::~Server() {
+  // The journal's thread calls into the links; it stops before they go.
+  journal_.close();
+}
 
 void Server::start() {
   try {
@@ -72,6 +127,9 @@ void Server::start() {
   }
   log_.event(self_.name + " listening on " + where(self_));
   asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached);
+  if (herd_.store.ttl.count() > 0) {
+    asio::co_spawn(asio::make_strand(io_), forget_aged_out(), asio::detached);
+  }
   for (auto& link : links_) link->start();
 }
 
@@ -116,43 +174,70 @@ asio::awaitable<void> Server::accept_loop() {
   }
 }
 
-std::optional<std::string> Server::handle_iamat(const protocol::IamAt& iamat) {
-  auto now = protocol::to_timestamp(std::chrono::system_clock::now());
-  auto record = protocol::make_record(self_.name, now, iamat);
-  switch (records_.offer(record)) {
+namespace {
+
+protocol::Timestamp now() {
+  return protocol::to_timestamp(std::chrono::system_clock::now());
+}
+
+}  // namespace
+
+std::optional<Server::Acknowledgement> Server::handle_iamat(const protocol::IamAt& iamat) {
+  const auto received = now();
+  auto record = protocol::make_record(self_.name, received, iamat);
+  switch (records_.offer(record, {}, received)) {
     case store::RecordStore::Outcome::kStored:
-      flood(record, {});
-      break;
     case store::RecordStore::Outcome::kNotNewer:
       break;
     case store::RecordStore::Outcome::kFull:
       log_.failure("record store full (limits.max_records): IAMAT for a new client refused");
       return std::nullopt;
+    case store::RecordStore::Outcome::kAgedOut:
+      log_.failure("IAMAT refused: its client time is older than store.ttl_s");
+      return std::nullopt;
   }
-  return protocol::at_reply(record);
+  // An IAMAT that changed nothing waits too: the newer record it lost to may not be
+  // committed yet, and the reply must not promise what a crash could take back.
+  return Acknowledgement{protocol::at_reply(record), records_.last_seq()};
 }
 
 void Server::handle_at(const protocol::Record& record, std::string_view neighbour) {
-  switch (records_.offer(record)) {
-    case store::RecordStore::Outcome::kStored:
-      flood(record, neighbour);
-      break;
-    case store::RecordStore::Outcome::kNotNewer:
-      break;
-    case store::RecordStore::Outcome::kFull:
-      log_.failure("record store full (limits.max_records): record from " + std::string(neighbour) +
-                   " for a new client dropped");
-      break;
+  if (records_.offer(record, neighbour, now()) == store::RecordStore::Outcome::kFull) {
+    log_.failure("record store full (limits.max_records): record from " + std::string(neighbour) +
+                 " for a new client dropped");
   }
 }
 
-std::optional<protocol::Record> Server::find(std::string_view client_id) const {
-  return records_.find(client_id);
+void Server::handle_mark(std::string_view neighbour, const protocol::StorePosition& position) {
+  records_.advance(neighbour, position);
 }
 
-void Server::flood(const protocol::Record& record, std::string_view from) {
-  for (auto& link : links_) {
-    if (link->neighbour() != from) link->send(record);
+protocol::StorePosition Server::position_of(std::string_view neighbour) const {
+  return records_.position_of(neighbour);
+}
+
+std::optional<protocol::Record> Server::find(std::string_view client_id) const {
+  return records_.find(client_id, now());
+}
+
+asio::awaitable<void> Server::forget_aged_out() {
+  // A little at a time, so that no request waits long on the store's lock.
+  constexpr std::size_t kAtOnce = 1000;
+  const auto tick = std::min<std::chrono::milliseconds>(std::chrono::seconds(1), herd_.store.ttl);
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  std::size_t forgotten = 0;
+  for (;;) {
+    const std::size_t now_forgotten = records_.forget_aged_out(now(), kAtOnce);
+    forgotten += now_forgotten;
+    if (now_forgotten == kAtOnce) {
+      timer.expires_after(std::chrono::milliseconds(0));
+    } else {
+      if (forgotten > 0) log_.event("forgot " + std::to_string(forgotten) + " aged-out records");
+      forgotten = 0;
+      timer.expires_after(tick);
+    }
+    auto [error] = co_await timer.async_wait(use_tuple);
+    if (error) co_return;
   }
 }
 

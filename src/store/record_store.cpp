@@ -1,30 +1,156 @@
 #include "store/record_store.hpp"
 
+#include <random>
+
+#include "protocol/request.hpp"
+
 namespace herd::store {
 
-RecordStore::Outcome RecordStore::offer(const protocol::Record& record) {
+RecordStore::RecordStore(Options options, Journal& journal, std::string store_id,
+                         std::uint64_t boot)
+    : options_(options),
+      journal_(journal),
+      store_id_(std::move(store_id)),
+      seq_(boot << kBootShift) {}
+
+void RecordStore::index(Entry& entry) {
+  by_lsn_.emplace_hint(by_lsn_.end(), entry.lsn, &entry);
+  if (options_.ttl.count() > 0) entry.by_age = by_age_.emplace(entry.record.client_time, &entry);
+}
+
+void RecordStore::unindex(const Entry& entry) {
+  by_lsn_.erase(entry.lsn);
+  if (options_.ttl.count() > 0) by_age_.erase(entry.by_age);
+}
+
+RecordStore::Restored RecordStore::restore(std::vector<StoredRecord> records,
+                                           const std::vector<StoredCursor>& cursors,
+                                           protocol::Timestamp now) {
+  std::lock_guard lock(mutex_);
+  Restored restored;
+  for (auto& row : records) {
+    auto request = protocol::parse_request(row.at_line);
+    auto* at = std::get_if<protocol::At>(&request);
+    const bool readable = at != nullptr && at->record.client_id == row.client &&
+                          at->record.at_line == row.at_line && row.lsn < seq_ &&
+                          !records_.contains(std::string_view(row.client));
+    const bool aged_out = readable && protocol::has_aged_out(at->record, now, options_.ttl);
+    if (!readable || aged_out) {
+      ++(readable ? restored.aged_out : restored.unreadable);
+      journal_.append(Change{Change::Kind::kErase, ++seq_, std::move(row.client), {}, 0, {}});
+      continue;
+    }
+    auto [it, inserted] = records_.try_emplace(
+        row.client, Entry{std::move(at->record), row.lsn, std::move(row.source), {}});
+    index(it->second);
+    ++restored.records;
+  }
+  for (const auto& cursor : cursors) {
+    positions_[cursor.neighbour] = protocol::StorePosition{cursor.store_id, cursor.lsn};
+  }
+  return restored;
+}
+
+RecordStore::Outcome RecordStore::offer(const protocol::Record& record, std::string_view source,
+                                        protocol::Timestamp now) {
+  if (protocol::has_aged_out(record, now, options_.ttl)) return Outcome::kAgedOut;
   std::lock_guard lock(mutex_);
   auto it = records_.find(std::string_view(record.client_id));
   if (it == records_.end()) {
-    if (records_.size() >= capacity_) return Outcome::kFull;
-    records_.emplace(record.client_id, record);
-    return Outcome::kStored;
+    if (records_.size() >= options_.capacity) return Outcome::kFull;
+    it = records_.try_emplace(record.client_id).first;
+  } else {
+    if (!protocol::is_newer(record, it->second.record)) return Outcome::kNotNewer;
+    unindex(it->second);
   }
-  if (!protocol::is_newer(record, it->second)) return Outcome::kNotNewer;
-  it->second = record;
+  Entry& entry = it->second;
+  entry.record = record;
+  entry.lsn = ++seq_;
+  entry.source = source;
+  index(entry);
+  journal_.append(Change{Change::Kind::kPut, seq_, record.client_id, record.at_line, seq_,
+                         std::string(source)});
   return Outcome::kStored;
 }
 
-std::optional<protocol::Record> RecordStore::find(std::string_view client_id) const {
+std::optional<protocol::Record> RecordStore::find(std::string_view client_id,
+                                                  protocol::Timestamp now) const {
   std::lock_guard lock(mutex_);
   auto it = records_.find(client_id);
-  if (it == records_.end()) return std::nullopt;
-  return it->second;
+  if (it == records_.end() || protocol::has_aged_out(it->second.record, now, options_.ttl)) {
+    return std::nullopt;
+  }
+  return it->second.record;
 }
 
 std::size_t RecordStore::size() const {
   std::lock_guard lock(mutex_);
   return records_.size();
+}
+
+std::uint64_t RecordStore::last_seq() const {
+  std::lock_guard lock(mutex_);
+  return seq_;
+}
+
+RecordStore::Batch RecordStore::read_since(std::uint64_t after, std::uint64_t up_to,
+                                           std::string_view neighbour, std::uint64_t echo_from,
+                                           std::size_t limit) const {
+  Batch batch;
+  batch.through = up_to;
+  std::lock_guard lock(mutex_);
+  for (auto it = by_lsn_.upper_bound(after); it != by_lsn_.end() && it->first <= up_to; ++it) {
+    if (batch.at_lines.size() == limit) {
+      batch.through = std::prev(it)->first;
+      break;
+    }
+    const Entry& entry = *it->second;
+    if (entry.lsn > echo_from && entry.source == neighbour) continue;
+    batch.at_lines.push_back(entry.record.at_line);
+  }
+  return batch;
+}
+
+protocol::StorePosition RecordStore::position_of(std::string_view neighbour) const {
+  std::lock_guard lock(mutex_);
+  auto it = positions_.find(neighbour);
+  return it == positions_.end() ? protocol::StorePosition{} : it->second;
+}
+
+void RecordStore::advance(std::string_view neighbour, const protocol::StorePosition& position) {
+  std::lock_guard lock(mutex_);
+  auto [it, inserted] = positions_.try_emplace(std::string(neighbour), position);
+  if (!inserted) {
+    auto& held = it->second;
+    if (held.store_id == position.store_id && held.lsn >= position.lsn) return;
+    held = position;
+  }
+  journal_.append(Change{
+      Change::Kind::kCursor, ++seq_, std::string(neighbour), position.store_id, position.lsn, {}});
+}
+
+std::size_t RecordStore::forget_aged_out(protocol::Timestamp now, std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  std::size_t forgotten = 0;
+  while (forgotten < limit && !by_age_.empty()) {
+    const Entry& oldest = *by_age_.begin()->second;
+    if (!protocol::has_aged_out(oldest.record, now, options_.ttl)) break;
+    std::string client = oldest.record.client_id;
+    unindex(oldest);
+    records_.erase(client);
+    journal_.append(Change{Change::Kind::kErase, ++seq_, std::move(client), {}, 0, {}});
+    ++forgotten;
+  }
+  return forgotten;
+}
+
+std::string make_store_id() {
+  std::random_device random;
+  const std::uint64_t value = (std::uint64_t{random()} << 32) | random();
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(16, '0');
+  for (int i = 0; i < 16; ++i) id[15 - i] = kHex[(value >> (4 * i)) & 0xf];
+  return id;
 }
 
 }  // namespace herd::store

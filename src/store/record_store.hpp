@@ -1,50 +1,124 @@
-// The records a server holds: for every client, the newest AT line it has seen.
+// The records a server holds: for every client, the newest AT line it has seen, numbered
+// for catch-up and journaled for durability.
 //
-// offer() applies the newer-record rule atomically, so concurrent IAMATs and floods for the
-// same client, from any thread, settle on the record every other server settles on too.
+// offer() applies the newer-record rule atomically, so concurrent IAMATs and floods for
+// the same client, from any thread, settle on the record every other server settles on
+// too. Every change gets the next sequence number of this store: a stored record's is its
+// LSN, by which neighbours ask for what they missed (docs/catch-up.md). Sequence numbers
+// of one boot start above every number of the boots before, so none is ever reused, even
+// by a server that lost the end of its file. Changes go to the journal in sequence order,
+// under the same lock.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
+#include "protocol/catch_up.hpp"
 #include "protocol/record.hpp"
+#include "store/database.hpp"
+#include "store/journal.hpp"
 
 namespace herd::store {
 
 class RecordStore {
  public:
   enum class Outcome {
-    kStored,    // new or newer: flood it on
+    kStored,    // new or newer: flooded on
     kNotNewer,  // changed nothing
     kFull,      // a new client, but the store already holds `capacity` clients
+    kAgedOut,   // older than the time-to-live: refused
   };
 
-  explicit RecordStore(std::size_t capacity = SIZE_MAX) : capacity_(capacity) {}
+  struct Options {
+    std::size_t capacity = SIZE_MAX;
+    std::chrono::seconds ttl{0};  // 0: records never age out
+  };
+
+  // `store_id` and `boot` come from the data file (or are made up, without one).
+  RecordStore(Options options, Journal& journal, std::string store_id, std::uint64_t boot);
+
+  // Takes back what the data file held; before any offer. Rows whose AT line does not
+  // parse, or whose record has aged out meanwhile, are dropped (and erased from the file).
+  struct Restored {
+    std::size_t records = 0;
+    std::size_t unreadable = 0;
+    std::size_t aged_out = 0;
+  };
+  Restored restore(std::vector<StoredRecord> records, const std::vector<StoredCursor>& cursors,
+                   protocol::Timestamp now);
 
   // Stores `record` if it is newer than the one held for its client (or there is none and
-  // there is room). Only a record that changed something is flooded on.
-  Outcome offer(const protocol::Record& record);
+  // there is room). `source` is the neighbour it came from, empty for a client's IAMAT.
+  Outcome offer(const protocol::Record& record, std::string_view source, protocol::Timestamp now);
 
-  // A copy, so that the caller may use it after other threads have replaced it.
-  std::optional<protocol::Record> find(std::string_view client_id) const;
+  // A copy, so that the caller may use it after other threads have replaced it; nullopt
+  // for an unknown client and for one whose record has aged out.
+  std::optional<protocol::Record> find(std::string_view client_id, protocol::Timestamp now) const;
 
   std::size_t size() const;
+  const std::string& store_id() const { return store_id_; }
+  // The sequence number of the last change made.
+  std::uint64_t last_seq() const;
+
+  // The records to send a neighbour: those with an LSN in (after, up_to], oldest first,
+  // at most `limit` of them; records that came from `neighbour` itself are left out when
+  // their LSN is above `echo_from` (see docs/catch-up.md for why not below it).
+  struct Batch {
+    std::vector<std::string> at_lines;
+    std::uint64_t through = 0;  // every LSN up to this one was considered
+  };
+  Batch read_since(std::uint64_t after, std::uint64_t up_to, std::string_view neighbour,
+                   std::uint64_t echo_from, std::size_t limit) const;
+
+  // How far `neighbour` has sent us its store; empty when we hold nothing of it.
+  protocol::StorePosition position_of(std::string_view neighbour) const;
+  // Records a neighbour's MARK. A position is never moved back within one store.
+  void advance(std::string_view neighbour, const protocol::StorePosition& position);
+
+  // Forgets at most `limit` records that have aged out; returns how many it forgot.
+  std::size_t forget_aged_out(protocol::Timestamp now, std::size_t limit);
 
  private:
   struct Hash {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
+  struct Entry {
+    protocol::Record record;
+    std::uint64_t lsn = 0;
+    std::string source;
+    std::multimap<protocol::Timestamp, const Entry*>::iterator by_age;  // with a ttl only
+  };
+  using Records = std::unordered_map<std::string, Entry, Hash, std::equal_to<>>;
 
-  const std::size_t capacity_;
+  void index(Entry& entry);
+  void unindex(const Entry& entry);
+
+  const Options options_;
+  Journal& journal_;
+  const std::string store_id_;
+
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, protocol::Record, Hash, std::equal_to<>> records_;
+  std::uint64_t seq_;
+  Records records_;
+  std::map<std::uint64_t, const Entry*> by_lsn_;
+  std::multimap<protocol::Timestamp, const Entry*> by_age_;
+  std::unordered_map<std::string, protocol::StorePosition, Hash, std::equal_to<>> positions_;
 };
+
+// Sequence numbers of boot `boot` start at boot << kBootShift: 2^40 changes a boot.
+inline constexpr int kBootShift = 40;
+
+// A new random store id, for a store without a data file.
+std::string make_store_id();
 
 }  // namespace herd::store

@@ -40,6 +40,7 @@ void expect_same(const HerdConfig& a, const HerdConfig& b) {
   EXPECT_EQ(a.log.max_line, b.log.max_line);
   EXPECT_TRUE(a.links == b.links);
   EXPECT_TRUE(a.limits == b.limits);
+  EXPECT_TRUE(a.store == b.store);
 }
 
 class ConfigFiles : public ::testing::Test {
@@ -247,6 +248,12 @@ TEST_F(ConfigFiles, EveryErrorNamesFileKeyAndReason) {
        "places.max_concurrent_calls: must be an integer from 1 to 100000, got 0"},
       {"offline_data not a string", "[places]\noffline_data = 3\n" + kServers,
        "places.offline_data: expected a string, got an integer"},
+      {"unknown store key", "[store]\npath = \"x\"\n" + kServers, "store.path: unknown key"},
+      {"empty store dir", "[store]\ndir = \"\"\n" + kServers, "store.dir: must not be empty"},
+      {"unknown durability", "[store]\ndurability = \"fsync\"\n" + kServers,
+       "store.durability: must be \"written\", \"synced\" or \"memory\", got \"fsync\""},
+      {"negative record ttl", "[store]\nttl_s = -1\n" + kServers,
+       "store.ttl_s: must be an integer from 0 to 315360000, got -1"},
       {"no servers", "[log]\nmax_line = 10\n", "servers: at least one server is required"},
       {"empty servers", "servers = []\n", "servers: at least one server is required"},
       {"servers a table", "[servers]\nname = \"A\"\n",
@@ -329,6 +336,31 @@ max_concurrent_calls = 2
                   .places.source,
               kind);
   }
+}
+
+TEST_F(ConfigFiles, StoreKeys) {
+  const HerdConfig herd = load_config(
+      write("herd.toml",
+            "[store]\ndir = \"/srv/herd\"\ndurability = \"synced\"\nttl_s = 3600\n" + kServers));
+  EXPECT_EQ(herd.store.dir, "/srv/herd");
+  EXPECT_EQ(herd.store.durability, Durability::kSynced);
+  EXPECT_EQ(herd.store.ttl, std::chrono::seconds(3600));
+  EXPECT_EQ(data_file(herd.store, "Clark"), fs::path("/srv/herd/Clark.db"));
+  for (auto kind : {Durability::kWritten, Durability::kSynced, Durability::kMemory}) {
+    const std::string name(durability_name(kind));
+    SCOPED_TRACE(name);
+    // NOLINTNEXTLINE(performance-inefficient-string-concatenation): three turns, in a test.
+    EXPECT_EQ(load_config(write("s.toml", "[store]\ndurability = \"" + name + "\"\n" + kServers))
+                  .store.durability,
+              kind);
+  }
+}
+
+TEST(DefaultConfig, StoreDefaults) {
+  const StoreConfig store = default_config().store;
+  EXPECT_EQ(store.dir, "data");
+  EXPECT_EQ(store.durability, Durability::kWritten);
+  EXPECT_EQ(store.ttl, std::chrono::seconds(0));
 }
 
 TEST(DefaultConfig, PlacesDefaults) {

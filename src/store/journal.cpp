@@ -1,0 +1,126 @@
+#include "store/journal.hpp"
+
+#include <chrono>
+#include <utility>
+
+#include "store/database.hpp"
+
+namespace herd::store {
+
+Journal::Journal(Database* database, OnCommit on_commit, OnFailure on_failure)
+    : database_(database), on_commit_(std::move(on_commit)), on_failure_(std::move(on_failure)) {
+  if (database_ != nullptr) thread_ = std::thread([this] { run(); });
+}
+
+Journal::~Journal() {
+  close();
+}
+
+void Journal::close() {
+  {
+    std::lock_guard lock(mutex_);
+    if (closing_) return;
+    closing_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Journal::append(Change change) {
+  std::unique_lock lock(mutex_);
+  const std::uint64_t seq = change.seq;
+  if (database_ == nullptr || closing_) {
+    lock.unlock();
+    publish(seq);
+    return;
+  }
+  if (change.kind == Change::Kind::kCursor) {
+    auto [it, inserted] = pending_cursors_.try_emplace(change.key, pending_.size());
+    if (!inserted) {
+      pending_[it->second] = std::move(change);
+      pending_last_ = seq;
+      return;
+    }
+  }
+  const bool was_idle = pending_.empty();
+  pending_.push_back(std::move(change));
+  pending_last_ = seq;
+  lock.unlock();
+  if (was_idle) wake_.notify_one();
+}
+
+std::uint64_t Journal::committed() const {
+  std::lock_guard lock(mutex_);
+  return committed_;
+}
+
+void Journal::when_committed(std::uint64_t seq, std::function<void()> done) {
+  {
+    std::lock_guard lock(mutex_);
+    if (committed_ < seq) {
+      waiters_.emplace(seq, std::move(done));
+      return;
+    }
+  }
+  done();
+}
+
+void Journal::publish(std::uint64_t seq) {
+  std::vector<std::function<void()>> ready;
+  {
+    std::lock_guard lock(mutex_);
+    if (seq <= committed_) return;
+    committed_ = seq;
+    auto end = waiters_.upper_bound(seq);
+    for (auto it = waiters_.begin(); it != end; ++it) ready.push_back(std::move(it->second));
+    waiters_.erase(waiters_.begin(), end);
+  }
+  on_commit_(seq);
+  for (auto& done : ready) done();
+}
+
+bool Journal::put_back(std::vector<Change>& batch, const std::string& why) {
+  {
+    std::lock_guard lock(mutex_);
+    if (closing_) {
+      on_failure_(why + "; shutting down with " + std::to_string(batch.size() + pending_.size()) +
+                  " changes unwritten");
+      return false;
+    }
+  }
+  on_failure_(why + "; retrying in 1 s (AT replies wait)");
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  std::lock_guard lock(mutex_);
+  // The failed batch goes first again, before what came meanwhile.
+  batch.insert(batch.end(), std::make_move_iterator(pending_.begin()),
+               std::make_move_iterator(pending_.end()));
+  pending_.swap(batch);
+  batch.clear();
+  pending_cursors_.clear();  // cursors appended from now on are kept apart: harmless
+  return true;
+}
+
+void Journal::run() {
+  std::vector<Change> batch;
+  std::uint64_t last = 0;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return closing_ || !pending_.empty(); });
+      if (pending_.empty()) return;  // closing, and nothing left to write
+      batch.swap(pending_);
+      pending_cursors_.clear();
+      last = pending_last_;
+    }
+    try {
+      database_->write(batch);
+    } catch (const StoreError& e) {
+      if (!put_back(batch, e.what())) return;
+      continue;
+    }
+    batch.clear();
+    publish(last);
+  }
+}
+
+}  // namespace herd::store
