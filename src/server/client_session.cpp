@@ -193,17 +193,33 @@ void ClientSession::answer_now(std::string text) {
 }
 
 void ClientSession::answer_once_committed(Server::Acknowledgement acknowledgement) {
-  if (server_.is_committed(acknowledgement.seq))
+  if (uncommitted_.empty() && server_.is_committed(acknowledgement.seq)) {
     return answer_now(std::move(acknowledgement.reply));
+  }
   auto slot = std::make_shared<Slot>();
   slot->text = std::move(acknowledgement.reply);
   replies_.push_back(slot);
-  server_.when_committed(acknowledgement.seq, [self = shared_from_this(), slot] {
-    asio::post(self->socket_.get_executor(), [self, slot] {
-      slot->ready = true;
-      self->reply_ready_.notify();
-    });
+  uncommitted_.emplace_back(acknowledgement.seq, std::move(slot));
+  if (!waiting_for_commit_) wait_for_commit();
+}
+
+void ClientSession::wait_for_commit() {
+  waiting_for_commit_ = true;
+  server_.when_committed(uncommitted_.front().first, [self = shared_from_this()] {
+    asio::post(self->socket_.get_executor(), [self] { self->release_committed(); });
   });
+}
+
+void ClientSession::release_committed() {
+  waiting_for_commit_ = false;
+  bool released = false;
+  while (!uncommitted_.empty() && server_.is_committed(uncommitted_.front().first)) {
+    uncommitted_.front().second->ready = true;
+    uncommitted_.pop_front();
+    released = true;
+  }
+  if (released) reply_ready_.notify();
+  if (!uncommitted_.empty()) wait_for_commit();
 }
 
 void ClientSession::handle(const protocol::Line& line) {

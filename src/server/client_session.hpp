@@ -62,8 +62,12 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   void become_neighbour(const std::string& name, std::string_view how);
   void end_session(std::string_view why);
   void answer_now(std::string text);
-  // An IAMAT's reply waits in its slot until its record is committed (journal.hpp).
+  // An IAMAT's reply waits in its slot until its record is committed (journal.hpp). One
+  // wait is registered at a time, for the oldest reply, and releases every reply that is
+  // committed by then: a commit costs a session one wake-up, not one per IAMAT.
   void answer_once_committed(Server::Acknowledgement acknowledgement);
+  void wait_for_commit();
+  void release_committed();
   boost::asio::awaitable<void> answer_whatsat(std::shared_ptr<Slot> slot, protocol::Record record,
                                               protocol::WhatsAt request);
 
@@ -74,6 +78,8 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   std::optional<Handshake> handshake_;
   protocol::LineSplitter splitter_;
   std::deque<std::shared_ptr<Slot>> replies_;
+  std::deque<std::pair<std::uint64_t, std::shared_ptr<Slot>>> uncommitted_;  // oldest first
+  bool waiting_for_commit_ = false;
   std::size_t whatsats_pending_ = 0;
   bool reading_done_ = false;
   bool closed_ = false;

@@ -84,7 +84,12 @@ Server::Server(asio::io_context& io, const config::HerdConfig& herd,
           [this](std::uint64_t) {
             for (auto& link : links_) link->wake();
           },
-          [this](const std::string& message) { log_.failure("data file: " + message); }),
+          [this](const std::string& message) { log_.failure("data file: " + message); },
+          store::SnapshotSource{
+              [this](std::uint64_t after, std::uint64_t up_to, std::size_t limit) {
+                return records_.snapshot(after, up_to, limit);
+              },
+              [this] { return records_.size(); }}),
       records_({herd.limits.max_records, herd.store.ttl}, journal_, opened.contents.store_id,
                opened.contents.boot),
       acceptor_(asio::make_strand(io)) {

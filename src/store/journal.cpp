@@ -1,5 +1,6 @@
 #include "store/journal.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -7,9 +8,15 @@
 
 namespace herd::store {
 
-Journal::Journal(Database* database, OnCommit on_commit, OnFailure on_failure)
-    : database_(database), on_commit_(std::move(on_commit)), on_failure_(std::move(on_failure)) {
-  if (database_ != nullptr) thread_ = std::thread([this] { run(); });
+Journal::Journal(Database* database, OnCommit on_commit, OnFailure on_failure,
+                 SnapshotSource snapshots)
+    : database_(database),
+      on_commit_(std::move(on_commit)),
+      on_failure_(std::move(on_failure)),
+      snapshots_(std::move(snapshots)) {
+  if (database_ == nullptr) return;
+  changes_since_snapshot_ = database_->logged_changes();
+  thread_ = std::thread([this] { run(); });
 }
 
 Journal::~Journal() {
@@ -50,14 +57,13 @@ void Journal::append(Change change) {
 }
 
 std::uint64_t Journal::committed() const {
-  std::lock_guard lock(mutex_);
-  return committed_;
+  return committed_.load(std::memory_order_acquire);
 }
 
 void Journal::when_committed(std::uint64_t seq, std::function<void()> done) {
   {
     std::lock_guard lock(mutex_);
-    if (committed_ < seq) {
+    if (committed_.load(std::memory_order_relaxed) < seq) {
       waiters_.emplace(seq, std::move(done));
       return;
     }
@@ -69,8 +75,8 @@ void Journal::publish(std::uint64_t seq) {
   std::vector<std::function<void()>> ready;
   {
     std::lock_guard lock(mutex_);
-    if (seq <= committed_) return;
-    committed_ = seq;
+    if (seq <= committed_.load(std::memory_order_relaxed)) return;
+    committed_.store(seq, std::memory_order_release);
     auto end = waiters_.upper_bound(seq);
     for (auto it = waiters_.begin(); it != end; ++it) ready.push_back(std::move(it->second));
     waiters_.erase(waiters_.begin(), end);
@@ -106,8 +112,13 @@ void Journal::run() {
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return closing_ || !pending_.empty(); });
-      if (pending_.empty()) return;  // closing, and nothing left to write
+      wake_.wait(lock, [this] { return closing_ || !pending_.empty() || compacting_; });
+      if (pending_.empty() && closing_) return;  // nothing left to write
+      if (pending_.empty()) {
+        lock.unlock();
+        compact_step();
+        continue;
+      }
       batch.swap(pending_);
       pending_cursors_.clear();
       last = pending_last_;
@@ -118,9 +129,38 @@ void Journal::run() {
       if (!put_back(batch, e.what())) return;
       continue;
     }
+    changes_since_snapshot_ += batch.size();
     batch.clear();
     publish(last);
+    compact_step();
   }
+}
+
+void Journal::compact_step() {
+  constexpr std::size_t kRecordsAStep = 4096;
+  if (!snapshots_.read) return;
+  if (!compacting_) {
+    if (changes_since_snapshot_ < std::max(kCompactAfter, 2 * snapshots_.size())) return;
+    std::lock_guard lock(mutex_);
+    compacting_ = true;
+    snapshot_through_ = committed_.load(std::memory_order_relaxed);
+    snapshot_after_ = 0;
+    changes_since_snapshot_ = 0;
+  }
+  try {
+    auto records = snapshots_.read(snapshot_after_, snapshot_through_, kRecordsAStep);
+    if (records.empty()) {
+      database_->finish_snapshot(snapshot_through_);
+    } else {
+      database_->write_snapshot(records);
+      snapshot_after_ = records.back().lsn;
+      return;
+    }
+  } catch (const StoreError& e) {
+    on_failure_(std::string(e.what()) + "; snapshot abandoned, to be tried again later");
+  }
+  std::lock_guard lock(mutex_);
+  compacting_ = false;
 }
 
 }  // namespace herd::store

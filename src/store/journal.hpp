@@ -8,10 +8,16 @@
 // neighbour link sends only committed records (committed()), so nothing leaves a server
 // before it would survive the server's death.
 //
+// The file grows by one row a batch. Once the rows written since the last snapshot hold
+// more changes than twice the records stored (and at least kCompactAfter), the journal
+// writes a new snapshot of the store, a few thousand records a transaction between
+// batches, then deletes the rows and the snapshot it replaces (docs/durability.md).
+//
 // Without a database (durability "memory") a change is committed as soon as it is
 // appended.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -27,16 +33,29 @@
 namespace herd::store {
 
 class Database;
+struct StoredRecord;
+
+// Where a snapshot's records come from: the store.
+struct SnapshotSource {
+  // Records with an LSN in (after, up_to], oldest first, at most `limit`.
+  std::function<std::vector<StoredRecord>(std::uint64_t after, std::uint64_t up_to,
+                                          std::size_t limit)>
+      read;
+  std::function<std::size_t()> size;
+};
 
 class Journal {
  public:
+  static constexpr std::size_t kCompactAfter = 100'000;
+
   using OnCommit = std::function<void(std::uint64_t seq)>;
   using OnFailure = std::function<void(const std::string& message)>;
 
   // `on_commit` runs after every commit, on the journal's thread (with a database) or the
   // appending one (without): it must be quick and must not call back into the journal's
   // appenders. `on_failure` reports a failed transaction, which is retried after a second.
-  Journal(Database* database, OnCommit on_commit, OnFailure on_failure);
+  Journal(Database* database, OnCommit on_commit, OnFailure on_failure,
+          SnapshotSource snapshots = {});
   ~Journal();  // writes what is pending, then stops
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
@@ -62,6 +81,8 @@ class Journal {
   // After a failed write: false when closing (the batch is given up), else true once the
   // batch is back at the head of what is pending.
   bool put_back(std::vector<Change>& batch, const std::string& why);
+  // One step of writing a snapshot, when one is due or under way; on the journal's thread.
+  void compact_step();
 
   Database* database_;
   OnCommit on_commit_;
@@ -72,9 +93,17 @@ class Journal {
   std::vector<Change> pending_;
   std::unordered_map<std::string, std::size_t> pending_cursors_;  // neighbour -> index
   std::uint64_t pending_last_ = 0;
-  std::uint64_t committed_ = 0;
+  std::atomic<std::uint64_t> committed_{0};  // written under mutex_, read without
   std::multimap<std::uint64_t, std::function<void()>> waiters_;
   bool closing_ = false;
+
+  // Snapshots; touched by the journal's thread only.
+  SnapshotSource snapshots_;
+  std::size_t changes_since_snapshot_ = 0;
+  bool compacting_ = false;
+  std::uint64_t snapshot_through_ = 0;  // the snapshot covers changes up to this seq
+  std::uint64_t snapshot_after_ = 0;    // LSN of the last record written into it
+
   std::thread thread_;
 };
 

@@ -111,6 +111,19 @@ RecordStore::Batch RecordStore::read_since(std::uint64_t after, std::uint64_t up
   return batch;
 }
 
+std::vector<StoredRecord> RecordStore::snapshot(std::uint64_t after, std::uint64_t up_to,
+                                                std::size_t limit) const {
+  std::vector<StoredRecord> records;
+  std::lock_guard lock(mutex_);
+  for (auto it = by_lsn_.upper_bound(after);
+       it != by_lsn_.end() && it->first <= up_to && records.size() < limit; ++it) {
+    const Entry& entry = *it->second;
+    records.push_back(
+        StoredRecord{entry.record.client_id, entry.record.at_line, entry.lsn, entry.source});
+  }
+  return records;
+}
+
 protocol::StorePosition RecordStore::position_of(std::string_view neighbour) const {
   std::lock_guard lock(mutex_);
   auto it = positions_.find(neighbour);

@@ -79,6 +79,11 @@ class RecordStore {
   Batch read_since(std::uint64_t after, std::uint64_t up_to, std::string_view neighbour,
                    std::uint64_t echo_from, std::size_t limit) const;
 
+  // The records with an LSN in (after, up_to], oldest first, at most `limit`: a piece of a
+  // snapshot for the data file (journal.hpp).
+  std::vector<StoredRecord> snapshot(std::uint64_t after, std::uint64_t up_to,
+                                     std::size_t limit) const;
+
   // How far `neighbour` has sent us its store; empty when we hold nothing of it.
   protocol::StorePosition position_of(std::string_view neighbour) const;
   // Records a neighbour's MARK. A position is never moved back within one store.

@@ -1,0 +1,112 @@
+#include "store/change_log.hpp"
+
+#include <charconv>
+
+#include "store/database.hpp"
+
+namespace herd::store {
+
+namespace {
+
+void put_line(std::uint64_t lsn, std::string_view client, std::string_view source,
+              std::string_view at_line, std::string& out) {
+  out += "P ";
+  out += std::to_string(lsn);
+  out += ' ';
+  out += client;
+  out += " @";
+  out += source;
+  out += ' ';
+  out += at_line;
+  out += '\n';
+}
+
+// Takes the next space-separated field off the front of `rest`.
+std::string_view next_field(std::string_view& rest) {
+  const auto space = rest.find(' ');
+  const std::string_view field = rest.substr(0, space);
+  rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+  return field;
+}
+
+bool parse_number(std::string_view text, std::uint64_t& out) {
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return !text.empty() && error == std::errc() && end == text.data() + text.size();
+}
+
+}  // namespace
+
+void encode_changes(std::span<const Change> changes, std::string& out) {
+  for (const auto& change : changes) {
+    switch (change.kind) {
+      case Change::Kind::kPut:
+        put_line(change.lsn, change.key, change.source, change.value, out);
+        break;
+      case Change::Kind::kErase:
+        out += "E ";
+        out += std::to_string(change.seq);
+        out += ' ';
+        out += change.key;
+        out += '\n';
+        break;
+      case Change::Kind::kCursor:
+        break;
+    }
+  }
+}
+
+void encode_records(std::span<const StoredRecord> records, std::string& out) {
+  for (const auto& record : records) {
+    put_line(record.lsn, record.client, record.source, record.at_line, out);
+  }
+}
+
+std::size_t ChangeFold::add(std::string_view row) {
+  std::size_t unreadable = 0;
+  while (!row.empty()) {
+    const auto end = row.find('\n');
+    if (!add_line(row.substr(0, end))) ++unreadable;
+    row = end == std::string_view::npos ? std::string_view() : row.substr(end + 1);
+  }
+  return unreadable;
+}
+
+bool ChangeFold::add_line(std::string_view line) {
+  std::string_view rest = line;
+  const std::string_view kind = next_field(rest);
+  std::uint64_t seq = 0;
+  if (!parse_number(next_field(rest), seq)) return false;
+  const std::string_view client = next_field(rest);
+  if (client.empty()) return false;
+  Latest change;
+  change.seq = seq;
+  if (kind == "E") {
+    if (!rest.empty()) return false;
+    change.erased = true;
+  } else if (kind == "P") {
+    const std::string_view source = next_field(rest);
+    if (!source.starts_with('@') || rest.empty()) return false;
+    change.lsn = seq;
+    change.source = source.substr(1);
+    change.at_line = rest;
+  } else {
+    return false;
+  }
+  auto [it, inserted] = latest_.try_emplace(std::string(client));
+  if (inserted || it->second.seq < seq) it->second = std::move(change);
+  return true;
+}
+
+std::vector<StoredRecord> ChangeFold::records() && {
+  std::vector<StoredRecord> records;
+  records.reserve(latest_.size());
+  for (auto& [client, latest] : latest_) {
+    if (latest.erased) continue;
+    records.push_back(
+        StoredRecord{client, std::move(latest.at_line), latest.lsn, std::move(latest.source)});
+  }
+  latest_.clear();
+  return records;
+}
+
+}  // namespace herd::store

@@ -1,0 +1,120 @@
+// A server's records on disk: one SQLite file in WAL mode.
+//
+// Opening reads everything back (records, neighbours' cursors, the store's identity) and
+// starts a new boot. A file that SQLite cannot read, or that fails its integrity check, is
+// moved aside and replaced by an empty one: the server starts, says what it found, and
+// its neighbours send it everything (docs/durability.md). write() applies a batch of
+// changes in one transaction; with Sync::kWritten it returns once SQLite has written the
+// transaction to the operating system (it survives the process being killed), with
+// Sync::kSynced once it is on disk (fsync; it survives power loss).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "store/change.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace herd::store {
+
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class Sync { kWritten, kSynced };
+
+struct StoredRecord {
+  std::string client;
+  std::string at_line;
+  std::uint64_t lsn = 0;
+  std::string source;
+};
+
+struct StoredCursor {
+  std::string neighbour;
+  std::string store_id;
+  std::uint64_t lsn = 0;
+};
+
+// What opening found.
+struct Contents {
+  std::string store_id;    // 16 lower-case hex digits, made when the file was created
+  std::uint64_t boot = 0;  // 1 for a new file, one more at every open
+  std::vector<StoredRecord> records;
+  std::vector<StoredCursor> cursors;
+  std::size_t unreadable = 0;      // lines of the file that could not be read, skipped
+  std::size_t logged_changes = 0;  // record changes written since the last snapshot
+  std::string report;  // one sentence for the log: what was found, what was done about it
+};
+
+class Database {
+ public:
+  // Opens or creates `file` (and its directory). Throws StoreError, naming the file, only
+  // when no usable file can be had at all (directory not writable, say), or when what is
+  // there may well be sound but cannot be used now (read-only, locked by another process,
+  // disk full) or is not a regular file; such a thing is left where it is.
+  Database(const std::filesystem::path& file, Sync sync, Contents& contents);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // Applies `changes` in one transaction, in order. Throws StoreError (disk full, say);
+  // the transaction is then rolled back and may be retried.
+  void write(std::span<const Change> changes);
+
+  // A piece of a new snapshot of the store, in a transaction of its own. Until
+  // finish_snapshot(), the old snapshot and the rows since it stay: a crash part-way
+  // loses nothing.
+  void write_snapshot(std::span<const StoredRecord> records);
+  // The new snapshot holds every record as of change `through`: the old snapshot and the
+  // rows of changes up to `through` go.
+  void finish_snapshot(std::uint64_t through);
+
+  // Record changes in the rows since the last snapshot, as found at open.
+  std::size_t logged_changes() const { return logged_changes_; }
+
+  const std::filesystem::path& file() const { return file_; }
+
+ private:
+  struct Closer {
+    void operator()(sqlite3* db) const noexcept;
+    void operator()(sqlite3_stmt* statement) const noexcept;
+  };
+  using Statement = std::unique_ptr<sqlite3_stmt, Closer>;
+
+  void create_new(Sync sync, Contents& found);
+  void connect(int flags);
+  void open_existing(Sync sync, bool zero_length, Contents& found);
+  void create_tables(Sync sync, Contents& found);
+  void prepare_statements();
+  void set_sync(Sync sync);
+  void abandon() noexcept;
+  void roll_back() noexcept;
+  template <typename Body>
+  void transaction(Body&& body);
+
+  std::filesystem::path file_;
+  // Declared before the statements, so it is closed after they are finalized.
+  std::unique_ptr<sqlite3, Closer> db_;
+  Statement begin_;
+  Statement commit_;
+  Statement rollback_;
+  Statement log_;
+  Statement snapshot_;
+  Statement drop_snapshot_;
+  Statement drop_log_;
+  Statement cursor_;
+  std::string encoded_;                  // reused for every row written
+  std::int64_t first_snapshot_row_ = 0;  // of the snapshot being written; 0: none
+  std::size_t logged_changes_ = 0;
+};
+
+}  // namespace herd::store
