@@ -59,7 +59,8 @@ void StoreOfferManyClients(benchmark::State& state) {
   }
   // In memory: the store's own cost (indexing by LSN included), no data file.
   store::Journal journal(
-      nullptr, [](std::uint64_t) {}, [](const std::string&) {});
+      nullptr, std::uint64_t{1} << store::kBootShift, [](std::uint64_t) {},
+      [](const std::string&) {});
   store::RecordStore store({}, journal, store::make_store_id(), 1);
   std::size_t i = 0;
   std::int32_t round = 0;

@@ -80,7 +80,7 @@ Server::Server(asio::io_context& io, const config::HerdConfig& herd,
       link_secret_(std::move(link_secret)),
       database_(std::move(opened.database)),
       journal_(
-          database_.get(),
+          database_.get(), opened.contents.boot << store::kBootShift,
           [this](std::uint64_t) {
             for (auto& link : links_) link->wake();
           },

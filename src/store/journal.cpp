@@ -8,11 +8,13 @@
 
 namespace herd::store {
 
-Journal::Journal(Database* database, OnCommit on_commit, OnFailure on_failure,
-                 SnapshotSource snapshots)
+Journal::Journal(Database* database, std::uint64_t committed, OnCommit on_commit,
+                 OnFailure on_failure, SnapshotSource snapshots)
     : database_(database),
       on_commit_(std::move(on_commit)),
       on_failure_(std::move(on_failure)),
+      pending_last_(committed),
+      committed_(committed),
       snapshots_(std::move(snapshots)) {
   if (database_ == nullptr) return;
   changes_since_snapshot_ = database_->logged_changes();

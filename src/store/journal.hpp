@@ -54,7 +54,8 @@ class Journal {
   // `on_commit` runs after every commit, on the journal's thread (with a database) or the
   // appending one (without): it must be quick and must not call back into the journal's
   // appenders. `on_failure` reports a failed transaction, which is retried after a second.
-  Journal(Database* database, OnCommit on_commit, OnFailure on_failure,
+  // Every change up to `committed` is already in the file (the boots before this one).
+  Journal(Database* database, std::uint64_t committed, OnCommit on_commit, OnFailure on_failure,
           SnapshotSource snapshots = {});
   ~Journal();  // writes what is pending, then stops
   Journal(const Journal&) = delete;
