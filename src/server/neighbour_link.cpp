@@ -256,17 +256,23 @@ asio::awaitable<void> NeighbourLink::deliver(protocol::StorePosition since) {
       continue;
     }
     auto batch = records_.read_since(after, up_to, neighbour_.name, catch_up_to, kBatchRecords);
-    text.clear();
-    for (const auto& at_line : batch.at_lines) {
-      log_.sent(peer_, at_line);
-      text += at_line;
-      text += '\n';
+    // A batch with no record for this neighbour (only its own records, or no records at
+    // all: a neighbour's MARK is a change too) goes unmarked. Marking it would move the
+    // neighbour's position, a change that wakes its links, whose MARKs would wake ours,
+    // for ever. The neighbour's position then lags by records it has anyway.
+    if (!batch.at_lines.empty()) {
+      text.clear();
+      for (const auto& at_line : batch.at_lines) {
+        log_.sent(peer_, at_line);
+        text += at_line;
+        text += '\n';
+      }
+      const std::string mark = protocol::mark_line({store_id, batch.through});
+      log_.sent(peer_, std::string_view(mark).substr(0, mark.size() - 1));
+      text += mark;
+      auto [error, n] = co_await asio::async_write(*socket, asio::buffer(text), use_tuple);
+      if (error) break;
     }
-    const std::string mark = protocol::mark_line({store_id, batch.through});
-    log_.sent(peer_, std::string_view(mark).substr(0, mark.size() - 1));
-    text += mark;
-    auto [error, n] = co_await asio::async_write(*socket, asio::buffer(text), use_tuple);
-    if (error) break;
     after = batch.through;
     if (catching_up) {
       caught_up += batch.at_lines.size();

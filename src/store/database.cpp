@@ -408,15 +408,17 @@ void Database::open_existing(Sync sync, bool zero_length, Contents& found) {
     const auto read_rows = [&](std::string_view sql, std::string_view what, bool count) {
       const Query rows = prepare(db, sql);
       while (step(db, rows.get())) {
-        if (sqlite3_column_type(rows.get(), 0) != SQLITE_BLOB)
+        if (sqlite3_column_type(rows.get(), 0) != SQLITE_BLOB) {
           damaged(std::string(what) + " is not a blob");
+        }
         const auto* data = static_cast<const char*>(sqlite3_column_blob(rows.get(), 0));
         const auto size = static_cast<std::size_t>(sqlite3_column_bytes(rows.get(), 0));
         const std::string_view row(data == nullptr ? "" : data, size);
         found.unreadable += fold.add(row);
-        if (count)
+        if (count) {
           found.logged_changes +=
               static_cast<std::size_t>(std::count(row.begin(), row.end(), '\n'));
+        }
       }
     };
     read_rows("SELECT data FROM snapshot", "a snapshot row", false);

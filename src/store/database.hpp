@@ -70,6 +70,8 @@ class Database {
   // the transaction is then rolled back and may be retried.
   void write(std::span<const Change> changes);
 
+  // Starts a new snapshot; pieces of an abandoned one are dropped with the old snapshot.
+  void begin_snapshot() { first_snapshot_row_ = 0; }
   // A piece of a new snapshot of the store, in a transaction of its own. Until
   // finish_snapshot(), the old snapshot and the rows since it stay: a crash part-way
   // loses nothing.

@@ -148,6 +148,7 @@ void Journal::compact_step() {
     snapshot_through_ = committed_.load(std::memory_order_relaxed);
     snapshot_after_ = 0;
     changes_since_snapshot_ = 0;
+    database_->begin_snapshot();
   }
   try {
     auto records = snapshots_.read(snapshot_after_, snapshot_through_, kRecordsAStep);

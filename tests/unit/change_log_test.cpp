@@ -1,0 +1,300 @@
+#include "store/change_log.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "store/change.hpp"
+#include "store/database.hpp"
+
+namespace herd::store {
+namespace {
+
+constexpr std::uint64_t kMaxLsn = std::numeric_limits<std::uint64_t>::max();
+
+Change put(std::uint64_t seq, std::uint64_t lsn, const std::string& client,
+           const std::string& source, const std::string& at_line) {
+  Change change;
+  change.kind = Change::Kind::kPut;
+  change.seq = seq;
+  change.key = client;
+  change.value = at_line;
+  change.lsn = lsn;
+  change.source = source;
+  return change;
+}
+
+Change erase(std::uint64_t seq, const std::string& client) {
+  Change change;
+  change.kind = Change::Kind::kErase;
+  change.seq = seq;
+  change.key = client;
+  return change;
+}
+
+Change cursor(std::uint64_t seq, const std::string& neighbour, const std::string& store_id,
+              std::uint64_t lsn) {
+  Change change;
+  change.kind = Change::Kind::kCursor;
+  change.seq = seq;
+  change.key = neighbour;
+  change.value = store_id;
+  change.lsn = lsn;
+  return change;
+}
+
+std::vector<StoredRecord> sorted(std::vector<StoredRecord> records) {
+  std::sort(records.begin(), records.end(),
+            [](const StoredRecord& a, const StoredRecord& b) { return a.client < b.client; });
+  return records;
+}
+
+// Folds `rows` in the order given.
+std::vector<StoredRecord> fold(const std::vector<std::string>& rows) {
+  ChangeFold fold;
+  for (const auto& row : rows) EXPECT_EQ(fold.add(row), 0u) << row;
+  return sorted(std::move(fold).records());
+}
+
+void expect_record(const StoredRecord& record, const std::string& client,
+                   const std::string& at_line, std::uint64_t lsn, const std::string& source) {
+  EXPECT_EQ(record.client, client);
+  EXPECT_EQ(record.at_line, at_line);
+  EXPECT_EQ(record.lsn, lsn);
+  EXPECT_EQ(record.source, source);
+}
+
+TEST(EncodeChanges, WritesOneLinePerRecordChange) {
+  const std::vector<Change> changes = {
+      put(3, 3, "kiwi.cs.ucla.edu", "", "AT Clark +0.1 kiwi.cs.ucla.edu +34-118 1.5"),
+      erase(4, "apple"),
+      put(5, 5, "pear", "Juzang", "AT Juzang +0.2 pear +1+2 3"),
+  };
+  std::string out;
+  encode_changes(changes, out);
+  EXPECT_EQ(out,
+            "P 3 kiwi.cs.ucla.edu @ AT Clark +0.1 kiwi.cs.ucla.edu +34-118 1.5\n"
+            "E 4 apple\n"
+            "P 5 pear @Juzang AT Juzang +0.2 pear +1+2 3\n");
+}
+
+TEST(EncodeChanges, PutLineCarriesTheLsnAndEraseLineTheSeq) {
+  // In real use a put's LSN is its seq; the line holds the LSN, the record's own.
+  const std::vector<Change> changes = {put(7, kMaxLsn, "kiwi", "Bernard", "AT x"),
+                                       erase(8, "apple")};
+  std::string out;
+  encode_changes(changes, out);
+  EXPECT_EQ(out, "P 18446744073709551615 kiwi @Bernard AT x\nE 8 apple\n");
+}
+
+TEST(EncodeChanges, CursorChangesAreSkipped) {
+  const std::vector<Change> changes = {cursor(1, "Juzang", "0123456789abcdef", 9),
+                                       put(2, 2, "kiwi", "", "AT a"),
+                                       cursor(3, "Jaquez", "fedcba9876543210", 4)};
+  std::string out;
+  encode_changes(changes, out);
+  EXPECT_EQ(out, "P 2 kiwi @ AT a\n");
+
+  std::string only_cursors;
+  encode_changes(std::vector<Change>{cursor(4, "Juzang", "0123456789abcdef", 10)}, only_cursors);
+  EXPECT_EQ(only_cursors, "");
+}
+
+TEST(EncodeChanges, AppendsToWhatIsThere) {
+  std::string out = "P 1 kiwi @ AT a\n";
+  encode_changes(std::vector<Change>{erase(2, "kiwi")}, out);
+  EXPECT_EQ(out, "P 1 kiwi @ AT a\nE 2 kiwi\n");
+  encode_changes({}, out);
+  EXPECT_EQ(out, "P 1 kiwi @ AT a\nE 2 kiwi\n");
+}
+
+TEST(EncodeRecords, WritesPutLines) {
+  const std::vector<StoredRecord> records = {
+      {"kiwi", "AT Clark +0.1 kiwi +34-118 1.5", 12, ""},
+      {"apple", "AT Juzang +0.2 apple +1+2 3", kMaxLsn, "Juzang"},
+  };
+  std::string out = "E 1 pear\n";
+  encode_records(records, out);
+  EXPECT_EQ(out,
+            "E 1 pear\n"
+            "P 12 kiwi @ AT Clark +0.1 kiwi +34-118 1.5\n"
+            "P 18446744073709551615 apple @Juzang AT Juzang +0.2 apple +1+2 3\n");
+
+  std::string none;
+  encode_records({}, none);
+  EXPECT_EQ(none, "");
+}
+
+TEST(ChangeFold, EncodedChangesRoundTrip) {
+  const std::vector<Change> changes = {
+      put(1, 1, "kiwi.cs.ucla.edu", "", "AT Clark +0.1 kiwi.cs.ucla.edu +34-118 1.5"),
+      put(2, kMaxLsn, "apple", "Juzang", "AT Juzang +0.2 apple +1+2 3"),
+      put(3, 0, "zero", "Bernard", "AT Bernard +0 zero +0+0 0"),
+      cursor(4, "Juzang", "0123456789abcdef", 9),
+  };
+  std::string row;
+  encode_changes(changes, row);
+  const auto records = fold({row});
+  ASSERT_EQ(records.size(), 3u);
+  expect_record(records[0], "apple", "AT Juzang +0.2 apple +1+2 3", kMaxLsn, "Juzang");
+  expect_record(records[1], "kiwi.cs.ucla.edu", "AT Clark +0.1 kiwi.cs.ucla.edu +34-118 1.5", 1,
+                "");
+  expect_record(records[2], "zero", "AT Bernard +0 zero +0+0 0", 0, "Bernard");
+}
+
+TEST(ChangeFold, EncodedRecordsRoundTrip) {
+  const std::vector<StoredRecord> records = {
+      {"kiwi", "AT Clark +0.1 kiwi +34-118 1.5", 12, ""},
+      {"apple", "AT Juzang +0.2 apple +1+2 3", kMaxLsn, "Juzang"},
+  };
+  std::string row;
+  encode_records(records, row);
+  const auto back = fold({row});
+  ASSERT_EQ(back.size(), 2u);
+  expect_record(back[0], "apple", "AT Juzang +0.2 apple +1+2 3", kMaxLsn, "Juzang");
+  expect_record(back[1], "kiwi", "AT Clark +0.1 kiwi +34-118 1.5", 12, "");
+}
+
+TEST(ChangeFold, GreaterSeqWinsWhateverTheOrder) {
+  const std::string older = "P 5 kiwi @ AT old\n";
+  const std::string newer = "P 9 kiwi @Juzang AT new\n";
+  for (const auto& rows : {std::vector<std::string>{older, newer}, {newer, older}}) {
+    const auto records = fold(rows);
+    ASSERT_EQ(records.size(), 1u);
+    expect_record(records[0], "kiwi", "AT new", 9, "Juzang");
+  }
+  // Within one row as well.
+  for (const auto& row : {older + newer, newer + older}) {
+    const auto records = fold({row});
+    ASSERT_EQ(records.size(), 1u);
+    expect_record(records[0], "kiwi", "AT new", 9, "Juzang");
+  }
+}
+
+TEST(ChangeFold, EraseWithAGreaterSeqRemoves) {
+  const std::string put_line = "P 5 kiwi @ AT a\nP 6 apple @ AT b\n";
+  const std::string erase_line = "E 7 kiwi\n";
+  for (const auto& rows :
+       {std::vector<std::string>{put_line, erase_line}, {erase_line, put_line}}) {
+    const auto records = fold(rows);
+    ASSERT_EQ(records.size(), 1u);
+    expect_record(records[0], "apple", "AT b", 6, "");
+  }
+}
+
+TEST(ChangeFold, EraseWithASmallerSeqDoesNotRemove) {
+  const std::string put_line = "P 5 kiwi @ AT a\n";
+  const std::string erase_line = "E 4 kiwi\n";
+  for (const auto& rows :
+       {std::vector<std::string>{put_line, erase_line}, {erase_line, put_line}}) {
+    const auto records = fold(rows);
+    ASSERT_EQ(records.size(), 1u);
+    expect_record(records[0], "kiwi", "AT a", 5, "");
+  }
+}
+
+TEST(ChangeFold, PutAfterEraseRestores) {
+  const std::vector<std::string> rows = {"P 5 kiwi @ AT old\n", "E 7 kiwi\n",
+                                         "P 8 kiwi @Bernard AT again\n"};
+  // Every order of the three rows.
+  std::vector<std::size_t> order = {0, 1, 2};
+  do {
+    std::vector<std::string> shuffled;
+    shuffled.reserve(order.size());
+    for (const auto i : order) shuffled.push_back(rows[i]);
+    const auto records = fold(shuffled);
+    ASSERT_EQ(records.size(), 1u);
+    expect_record(records[0], "kiwi", "AT again", 8, "Bernard");
+  } while (std::next_permutation(order.begin(), order.end()));
+}
+
+TEST(ChangeFold, EraseOfAnUnknownClientLeavesNothing) {
+  EXPECT_TRUE(fold({"E 3 never-there\n"}).empty());
+}
+
+TEST(ChangeFold, EmptySourceRoundTripsAsEmpty) {
+  std::string row;
+  encode_changes(std::vector<Change>{put(4, 4, "kiwi", "", "AT Clark +0.1 kiwi +34-118 1.5")}, row);
+  EXPECT_EQ(row, "P 4 kiwi @ AT Clark +0.1 kiwi +34-118 1.5\n");
+  const auto records = fold({row});
+  ASSERT_EQ(records.size(), 1u);
+  expect_record(records[0], "kiwi", "AT Clark +0.1 kiwi +34-118 1.5", 4, "");
+}
+
+TEST(ChangeFold, LastLineNeedsNoNewline) {
+  const auto records = fold({"P 1 kiwi @ AT a\nP 2 apple @ AT b"});
+  ASSERT_EQ(records.size(), 2u);
+  expect_record(records[0], "apple", "AT b", 2, "");
+  expect_record(records[1], "kiwi", "AT a", 1, "");
+}
+
+TEST(ChangeFold, GarbageLinesAreCountedAndSkipped) {
+  const std::vector<std::string> garbage = {
+      "P",                                   // missing fields
+      "P 5",                                 //
+      "P 5 kiwi",                            //
+      "E 5",                                 //
+      "E",                                   //
+      "",                                    // a blank line
+      "P x5 kiwi @ AT a",                    // non-numeric seq
+      "P 5x kiwi @ AT a",                    //
+      "P -5 kiwi @ AT a",                    //
+      "P  5 kiwi @ AT a",                    // empty seq field
+      "E seven kiwi",                        //
+      "P 18446744073709551616 kiwi @ AT a",  // above UINT64_MAX
+      "X 5 kiwi @ AT a",                     // unknown kind
+      "p 5 kiwi @ AT a",                     //
+      "PUT 5 kiwi @ AT a",                   //
+      "P 5 kiwi AT a",                       // P without @
+      "P 5 kiwi Juzang AT a",                //
+      "P 5 kiwi @Juzang",                    // P without an AT line
+      "P 5 kiwi @Juzang ",                   //
+      "P 5 kiwi @",                          //
+      "P 5  @ AT a",                         // empty client
+      "E 5 kiwi extra",                      // E with more than a client
+  };
+  for (const auto& line : garbage) {
+    ChangeFold fold;
+    EXPECT_EQ(fold.add(line + "\n"), 1u) << '"' << line << '"';
+    EXPECT_TRUE(std::move(fold).records().empty()) << '"' << line << '"';
+  }
+
+  // Among good lines: those load, each bad one counts once.
+  std::string row = "P 1 apple @ AT a\n";
+  for (const auto& line : garbage) row += line + "\n";
+  row += "P 2 pear @Juzang AT b\n";
+  ChangeFold fold;
+  EXPECT_EQ(fold.add(row), garbage.size());
+  const auto records = sorted(std::move(fold).records());
+  ASSERT_EQ(records.size(), 2u);
+  expect_record(records[0], "apple", "AT a", 1, "");
+  expect_record(records[1], "pear", "AT b", 2, "Juzang");
+}
+
+TEST(ChangeFold, GarbageEraseRemovesNothing) {
+  ChangeFold fold;
+  EXPECT_EQ(fold.add("P 1 kiwi @ AT a\nE 9 kiwi extra\nE x kiwi\n"), 2u);
+  const auto records = std::move(fold).records();
+  ASSERT_EQ(records.size(), 1u);
+  expect_record(records[0], "kiwi", "AT a", 1, "");
+}
+
+TEST(ChangeFold, EmptyRowAddsNothing) {
+  ChangeFold fold;
+  EXPECT_EQ(fold.add(""), 0u);
+  EXPECT_TRUE(std::move(fold).records().empty());
+
+  ChangeFold other;
+  EXPECT_EQ(other.add("P 1 kiwi @ AT a\n"), 0u);
+  EXPECT_EQ(other.add(""), 0u);
+  const auto records = std::move(other).records();
+  ASSERT_EQ(records.size(), 1u);
+  expect_record(records[0], "kiwi", "AT a", 1, "");
+}
+
+}  // namespace
+}  // namespace herd::store
