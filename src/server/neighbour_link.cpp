@@ -267,7 +267,7 @@ asio::awaitable<void> NeighbourLink::deliver(protocol::StorePosition since) {
         text += at_line;
         text += '\n';
       }
-      const std::string mark = protocol::mark_line({store_id, batch.through});
+      const std::string mark = protocol::mark_line({store_id, batch.mark});
       log_.sent(peer_, std::string_view(mark).substr(0, mark.size() - 1));
       text += mark;
       auto [error, n] = co_await asio::async_write(*socket, asio::buffer(text), use_tuple);

@@ -1,5 +1,6 @@
 #include "store/record_store.hpp"
 
+#include <algorithm>
 #include <random>
 
 #include "protocol/request.hpp"
@@ -62,6 +63,9 @@ RecordStore::Outcome RecordStore::offer(const protocol::Record& record, std::str
   } else {
     if (!protocol::is_newer(record, it->second.record)) return Outcome::kNotNewer;
     unindex(it->second);
+    // Displacements whose new version is committed are settled.
+    displaced_.erase(displaced_.begin(), displaced_.upper_bound(journal_.committed()));
+    displaced_.emplace_hint(displaced_.end(), seq_ + 1, it->second.lsn);
   }
   Entry& entry = it->second;
   entry.record = record;
@@ -107,6 +111,10 @@ RecordStore::Batch RecordStore::read_since(std::uint64_t after, std::uint64_t up
     const Entry& entry = *it->second;
     if (entry.lsn > echo_from && entry.source == neighbour) continue;
     batch.at_lines.push_back(entry.record.at_line);
+  }
+  batch.mark = batch.through;
+  for (auto it = displaced_.upper_bound(up_to); it != displaced_.end(); ++it) {
+    if (it->second <= batch.mark) batch.mark = it->second - 1;
   }
   return batch;
 }

@@ -75,6 +75,11 @@ class RecordStore {
   struct Batch {
     std::vector<std::string> at_lines;
     std::uint64_t through = 0;  // every LSN up to this one was considered
+    // What the MARK may claim: `through`, or less while a committed record considered is
+    // replaced by a version not committed yet. Claiming its LSN then would lose it to a
+    // crash: the neighbour would hold its position past a record it never got, and the
+    // restarted server would have only that record, not the newer one.
+    std::uint64_t mark = 0;
   };
   Batch read_since(std::uint64_t after, std::uint64_t up_to, std::string_view neighbour,
                    std::uint64_t echo_from, std::size_t limit) const;
@@ -118,6 +123,8 @@ class RecordStore {
   std::map<std::uint64_t, const Entry*> by_lsn_;
   std::multimap<protocol::Timestamp, const Entry*> by_age_;
   std::unordered_map<std::string, protocol::StorePosition, Hash, std::equal_to<>> positions_;
+  // New LSN -> the LSN it displaced, until the new one is committed (Batch::mark).
+  std::map<std::uint64_t, std::uint64_t> displaced_;
 };
 
 // Sequence numbers of boot `boot` start at boot << kBootShift: 2^40 changes a boot.
