@@ -8,6 +8,7 @@ import time
 import unittest
 
 from herdtest import env, fixtures, places
+from herdtest import herd as herd_mod
 from herdtest import upstream as up
 
 
@@ -39,6 +40,37 @@ class ExpectedRepliesTest(unittest.TestCase):
         self.assertFalse(places.is_unknown_error_reply(at + b"\n" + denied[:-1] + b"\n\n", at))
         self.assertFalse(places.is_unknown_error_reply(
             at + b"\n" + up.status_body("UNKNOWN_ERROR", "")[:-1] + b"\n\n", at))
+
+
+class HerdConfigTest(unittest.TestCase):
+    def config(self):
+        tmp = fixtures.make_tmpdir("config", self.addCleanup)
+        config = herd_mod.HerdConfig(tmp, "https://127.0.0.1:9/x", None)
+        return config
+
+    def test_store_section_written_once_with_an_absolute_dir(self):
+        config = self.config()
+        config.store_settings["durability"] = '"synced"'
+        config.sections["store"] = {"ttl_s": "3"}
+        config.sections["limits"] = {"max_connections": "3"}
+        text = config.text()
+        self.assertEqual(text.count("[store]\n"), 1, text)
+        store = text.split("[store]\n", 1)[1].split("\n\n", 1)[0].splitlines()
+        self.assertEqual(store, [f'dir = "{config.data_dir}"', 'durability = "synced"', "ttl_s = 3"])
+        self.assertTrue(config.data_dir.is_absolute())
+        self.assertIn("[limits]\nmax_connections = 3\n", text)
+        self.assertEqual(herd_mod.Herd(config).data_file("Clark"), config.data_dir / "Clark.db")
+
+    def test_store_keys_set_twice_or_dir_refused(self):
+        config = self.config()
+        config.store_settings["ttl_s"] = "3"
+        config.sections["store"] = {"ttl_s": "4"}
+        with self.assertRaises(ValueError):
+            config.text()
+        config = self.config()
+        config.sections["store"] = {"dir": '"elsewhere"'}
+        with self.assertRaises(ValueError):
+            config.text()
 
 
 class UpstreamTest(unittest.TestCase):

@@ -36,6 +36,41 @@ TEST(IsNewer, BytesCompareAsUnsigned) {
   EXPECT_TRUE(is_newer(record(1, 0, std::string("AT \xff", 4)), record(1, 0, "AT \x7f")));
 }
 
+TEST(HasAgedOut, ZeroTtlNeverAgesOut) {
+  EXPECT_FALSE(has_aged_out(record(0, 0, "AT X"), Timestamp{9999999999, 999999999},
+                            std::chrono::seconds(0)));
+}
+
+TEST(HasAgedOut, ExactlyAtTheTtlIsNotYetAgedOut) {
+  const std::chrono::seconds ttl(10);
+  const Record r = record(100, 500, "AT X");
+  EXPECT_FALSE(has_aged_out(r, Timestamp{100, 500}, ttl));
+  EXPECT_FALSE(has_aged_out(r, Timestamp{109, 999999999}, ttl));
+  EXPECT_FALSE(has_aged_out(r, Timestamp{110, 499}, ttl));
+  EXPECT_FALSE(has_aged_out(r, Timestamp{110, 500}, ttl));
+  EXPECT_TRUE(has_aged_out(r, Timestamp{110, 501}, ttl));
+  EXPECT_TRUE(has_aged_out(r, Timestamp{111, 0}, ttl));
+}
+
+TEST(HasAgedOut, CountsInWholeNanoseconds) {
+  const std::chrono::seconds ttl(86400);
+  // The carry from nanoseconds into seconds.
+  const Record late = record(100, 999999999, "AT X");
+  EXPECT_FALSE(has_aged_out(late, Timestamp{86500, 999999999}, ttl));
+  EXPECT_TRUE(has_aged_out(late, Timestamp{86501, 0}, ttl));
+  const Record early = record(100, 0, "AT X");
+  EXPECT_FALSE(has_aged_out(early, Timestamp{86500, 0}, ttl));
+  EXPECT_TRUE(has_aged_out(early, Timestamp{86500, 1}, ttl));
+  // The largest client time the protocol allows.
+  const Record last = record(9999999999, 999999999, "AT X");
+  EXPECT_FALSE(has_aged_out(last, Timestamp{9999999999 + 86400, 999999999}, ttl));
+  EXPECT_TRUE(has_aged_out(last, Timestamp{9999999999 + 86401, 0}, ttl));
+}
+
+TEST(HasAgedOut, AClientAheadOfTheServerHasNotAgedOut) {
+  EXPECT_FALSE(has_aged_out(record(1000, 0, "AT X"), Timestamp{10, 0}, std::chrono::seconds(1)));
+}
+
 TEST(MakeRecord, BuildsTheAtLineFromTheClientsBytes) {
   const auto request =
       parse_request("IAMAT kiwi.cs.ucla.edu +34.068930-118.445127 1621464827.959498503");

@@ -136,6 +136,30 @@ TEST(ParseChallenge, TakesANonceAndAProof) {
   EXPECT_TRUE(is_invalid("herd Bernard"));
 }
 
+TEST(ParseMark, TakesAStoreIdAndAnLsn) {
+  const auto request = parse_request("MARK 0123456789abcdef 42");
+  ASSERT_TRUE(std::holds_alternative<Mark>(request));
+  EXPECT_EQ(std::get<Mark>(request).position, (StorePosition{"0123456789abcdef", 42}));
+  const auto edge = parse_request("\tMARK  fedcba9876543210 18446744073709551615 \r");
+  ASSERT_TRUE(std::holds_alternative<Mark>(edge));
+  EXPECT_EQ(std::get<Mark>(edge).position,
+            (StorePosition{"fedcba9876543210", 18446744073709551615ull}));
+  const auto zero = parse_request("MARK 0000000000000000 0");
+  ASSERT_TRUE(std::holds_alternative<Mark>(zero));
+  EXPECT_EQ(std::get<Mark>(zero).position, (StorePosition{"0000000000000000", 0}));
+}
+
+TEST(ParseMark, RejectsBadFields) {
+  for (const char* line :
+       {"MARK", "MARK 0123456789abcdef", "MARK 0123456789abcdef 1 2", "MARK - 0", "MARK - 5",
+        "MARK 0123456789ABCDEF 1", "MARK 0123456789abcde 1", "MARK 0123456789abcdef0 1",
+        "MARK 0123456789abcdeg 1", "MARK 0123456789abcdef -1", "MARK 0123456789abcdef +1",
+        "MARK 0123456789abcdef 1.0", "MARK 0123456789abcdef 18446744073709551616",
+        "mark 0123456789abcdef 1", "MARK 42 0123456789abcdef", "MARK0123456789abcdef 1"}) {
+    EXPECT_TRUE(is_invalid(line)) << line;
+  }
+}
+
 TEST(ParseRequest, UnknownCommandsAreInvalid) {
   for (const char* line : {"HELLO", "? IAMAT k +1-2 5", "x", "IAMAT\xc2\xa0k +1-2 5"}) {
     EXPECT_TRUE(is_invalid(line)) << line;

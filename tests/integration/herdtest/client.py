@@ -12,8 +12,20 @@ class ReplyTimeout(AssertionError):
 
 
 class Connection:
-    def __init__(self, port: int, host: str = "127.0.0.1", timeout: float = DEFAULT_TIMEOUT):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+    def __init__(self, port: int, host: str = "127.0.0.1", timeout: float = DEFAULT_TIMEOUT,
+                 sock: Optional[socket.socket] = None):
+        """Connects to host:port; or, given `sock` (a socket of the caller's, say one made
+        in another network namespace), connects that socket there."""
+        if sock is None:
+            self.sock = socket.create_connection((host, port), timeout=timeout)
+        else:
+            self.sock = sock
+            try:
+                sock.settimeout(timeout)
+                sock.connect((host, port))
+            except BaseException:
+                sock.close()
+                raise
         self.timeout = timeout
         self.buffer = b""
         self.eof = False

@@ -8,6 +8,7 @@ import secrets
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from typing import Optional
 
@@ -150,6 +151,28 @@ class HerdConfig:
         self.sections: dict[str, dict[str, str]] = {}
         self.extra_env: dict[str, str] = {}
         self.host = "127.0.0.1"
+        # A server's own address, where it differs from `host` (test_netns.py).
+        self.hosts: dict[str, str] = {}
+        # [store]: `dir` is always data_dir (absolute); more keys here, as TOML literals
+        # ({"durability": '"synced"', "ttl_s": "3"}). Setting `dir` here is refused: set
+        # data_dir. A `store` entry in `sections` is merged into these.
+        self.data_dir = workdir / "data"
+        self.store_settings: dict[str, str] = {}
+
+    def store_section(self) -> dict[str, str]:
+        """Every key of [store] as written, `dir` first."""
+        settings = dict(self.store_settings)
+        for key, value in self.sections.get("store", {}).items():
+            if key in settings and settings[key] != value:
+                raise ValueError(f"[store] {key} set twice: {settings[key]} in store_settings, "
+                                 f"{value} in sections")
+            settings[key] = value
+        if "dir" in settings:
+            raise ValueError("set HerdConfig.data_dir, not a [store] dir key")
+        return {"dir": toml_string(str(self.data_dir)), **settings}
+
+    def server_host(self, name: str) -> str:
+        return self.hosts.get(name, self.host)
 
     def text(self) -> str:
         lines = ["[log]", f"dir = {toml_string(str(self.log_dir))}", "",
@@ -162,13 +185,17 @@ class HerdConfig:
             lines.append(f"ca_file = {toml_string(str(self.ca_file))}")
         lines.append(f"timeout_ms = {self.timeout_ms}")
         lines += [f"{key} = {value}" for key, value in self.places_settings.items()]
+        lines += ["", "[store]"]
+        lines += [f"{key} = {value}" for key, value in self.store_section().items()]
         for section, settings in self.sections.items():
+            if section == "store":
+                continue  # merged into [store] above
             lines += ["", f"[{section}]"]
             lines += [f"{key} = {value}" for key, value in settings.items()]
         for name in self.names:
             neighbours = ", ".join(toml_string(n) for n in self.links[name])
             lines += ["", "[[servers]]", f"name = {toml_string(name)}",
-                      f"host = {toml_string(self.host)}",
+                      f"host = {toml_string(self.server_host(name))}",
                       f"port = {self.ports[name]}", f"neighbours = [{neighbours}]"]
         return "\n".join(lines) + "\n"
 
@@ -201,10 +228,13 @@ class Herd:
         threads = ["--threads", os.environ["HERD_TEST_THREADS"]] if os.environ.get(
             "HERD_TEST_THREADS") else []
         self.procs[name] = start_process(
-            [env.herd_binary(), "serve", name, "--config", str(self.config.path)] + threads,
-            self.config.workdir, name, self.config.environment())
+            self.command(name) + threads, self.config.workdir, name, self.config.environment())
         if wait:
             self.wait_port(name)
+
+    def command(self, name: str) -> list:
+        """The command line that runs server `name` (test_netns.py wraps it)."""
+        return [env.herd_binary(), "serve", name, "--config", str(self.config.path)]
 
     def start_all(self) -> None:
         for name in self.config.names:
@@ -220,7 +250,7 @@ class Herd:
             if proc.poll() is not None:
                 raise RuntimeError(f"herd serve {name} exited with {proc.returncode}: "
                                    f"{self.stderr(name)!r}")
-            if port_accepts(self.port(name)):
+            if self.accepts(name):
                 return
             time.sleep(0.02)
         raise RuntimeError(f"herd serve {name} does not accept connections on {self.port(name)}")
@@ -244,7 +274,7 @@ class Herd:
 
     def _wait_port_closed(self, name: str, timeout: float = 5.0) -> None:
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and port_accepts(self.port(name)):
+        while time.monotonic() < deadline and self.accepts(name):
             time.sleep(0.02)
 
     def close(self) -> None:
@@ -267,6 +297,10 @@ class Herd:
     def port(self, name: str) -> int:
         return self.config.ports[name]
 
+    def data_file(self, name: str) -> pathlib.Path:
+        """Server `name`'s data file, `<store.dir>/<name>.db` (with -wal and -shm beside)."""
+        return self.config.data_dir / f"{name}.db"
+
     def log_path(self, name: str) -> pathlib.Path:
         return self.config.log_dir / f"{name}.log"
 
@@ -285,17 +319,43 @@ class Herd:
         return data
 
     # Talking to it.
+    def connect(self, name: str, timeout: float = herd_client.DEFAULT_TIMEOUT) -> herd_client.Connection:
+        """A client connection to server `name` (test_netns.py connects from its namespace)."""
+        return herd_client.Connection(self.port(name), timeout=timeout)
+
+    def accepts(self, name: str) -> bool:
+        """Whether server `name` accepts connections now."""
+        try:
+            with self.connect(name, timeout=0.5):
+                return True
+        except OSError:
+            return False
+
     def iamat(self, name: str, client: str, location: str = "+34.068930-118.445127",
               client_time: Optional[str] = None) -> bytes:
         """Sends one IAMAT; returns the reply line without its newline."""
-        return herd_client.iamat(self.port(name), client, location,
-                                 client_time or herd_client.now_time())
+        with self.connect(name) as conn:
+            conn.send(herd_client.iamat_line(client, location,
+                                             client_time or herd_client.now_time()))
+            return conn.read_line()[:-1]
 
     def whatsat(self, name: str, client: str, radius: str = "10", bound: int = 1,
                 timeout: Optional[float] = None) -> bytes:
-        with herd_client.Connection(self.port(name)) as conn:
+        with self.connect(name) as conn:
             conn.send(f"WHATSAT {client} {radius} {bound}\n".encode())
             return conn.read_whatsat(timeout)
+
+    def records(self, name: str, clients: list, timeout: float = 30.0) -> dict:
+        """{client: the AT line server `name` holds, or None}: one WHATSAT a client,
+        pipelined on one connection (replies come back in order)."""
+        held = {}
+        deadline = time.monotonic() + timeout
+        with self.connect(name) as conn:
+            conn.send(b"".join(f"WHATSAT {c} 10 1\n".encode() for c in clients))
+            for c in clients:
+                reply = conn.read_whatsat(max(0.1, deadline - time.monotonic()))
+                held[c] = None if reply.startswith(b"? ") else reply.split(b"\n", 1)[0]
+        return held
 
     def record(self, name: str, client: str) -> Optional[bytes]:
         """The AT line server `name` holds for `client`, or None if it answers `?`."""

@@ -1,0 +1,461 @@
+"""Durable records and catch-up (README: [store]): an acknowledged update survives SIGKILL
+of any server, a restarted server loads its records from its data file, and a server
+whose file was lost or damaged gets every record back from its neighbours."""
+import datetime
+import random
+import re
+import signal
+import sys
+import threading
+import time
+import unittest
+from typing import Optional
+
+from herdtest import at, fixtures, records
+from herdtest import client as herd_client
+from herdtest import herd as herd_mod
+from herdtest import upstream as upstream_mod
+
+# Bounds, stated once. Generous: the suite also runs under ASan and TSan on two cores.
+CONVERGE = 20.0      # after the load stops, until all five hold the same, newest records
+RECOVER = 15.0       # a server with a lost or damaged file, until it holds every record
+PROPAGATION = 10.0   # one record across the herd
+REPLY = 5.0          # one AT reply under load; later than that counts as not acknowledged
+
+LOAD_THREADS = 3
+CLIENTS_PER_THREAD = 30   # 90 client IDs updated all along
+LOAD_PAUSE = 0.01         # seconds between two IAMATs of a load thread: a steady stream,
+                          # not a flood (logs and the sanitizer builds have to keep up)
+LAST_WORD = 10            # client IDs updated, right before each SIGKILL, at the victim
+ONLY_WORD = 5             # client IDs a server, right before its SIGKILL, hears of alone
+MIN_ACKNOWLEDGED = 300    # the load must have made at least this many acknowledged updates
+DATA_LINE = rb"data file (\S+?)(?::| did not exist| is damaged)"
+
+
+def durable_config(config: herd_mod.HerdConfig, **settings: str) -> None:
+    """[store] keys (TOML literals), always written, so a binary without [store] fails."""
+    config.store_settings.update(settings)
+    config.write()
+
+
+def whole_log(herd: herd_mod.Herd, name: str) -> bytes:
+    """Server `name`'s log: the rotated files (`<name>.<n>.log`, the oldest n highest)
+    first, then `<name>.log`."""
+    path = herd.log_path(name)
+    rotated = {}
+    for old in path.parent.glob(f"{name}.*.log"):
+        index = old.name[len(name) + 1:-len(".log")]
+        if index.isdigit():
+            rotated[int(index)] = old
+    data = b""
+    for old in [rotated[i] for i in sorted(rotated, reverse=True)] + [path]:
+        try:
+            data += old.read_bytes()
+        except FileNotFoundError:   # rotated away while reading
+            pass
+    return data
+
+
+def logged_at(line: bytes) -> float:
+    """The POSIX time of a log line, from its UTC timestamp."""
+    stamp = line.split(b" ", 1)[0].decode().rstrip("Z")
+    return datetime.datetime.fromisoformat(stamp).replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+
+
+def data_lines(herd: herd_mod.Herd, name: str, since: float = 0.0) -> list[bytes]:
+    """The `data file ...` lines of server `name`'s log logged at POSIX time `since` or
+    later, oldest first."""
+    return [line for line in whole_log(herd, name).split(b"\n")
+            if re.search(DATA_LINE, line) and logged_at(line) >= since]
+
+
+def wait_data_line(test: unittest.TestCase, herd: herd_mod.Herd, name: str, since: float) -> bytes:
+    """The one `data file` line server `name` logs when it starts (at `since` or later)."""
+    deadline = time.monotonic() + 5
+    while True:
+        lines = data_lines(herd, name, since)
+        if lines or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    test.assertEqual(len(lines), 1, f"{name} should log one `data file` line at start; "
+                     f"found {lines!r}")
+    return lines[0]
+
+
+def remove_data_file(herd: herd_mod.Herd, name: str) -> None:
+    path = herd.data_file(name)
+    for extra in ("", "-wal", "-shm", "-journal"):
+        path.with_name(path.name + extra).unlink(missing_ok=True)
+
+
+class LoadTest(fixtures.FreshHerdTestCase):
+    """IAMATs in a steady stream to every server while each server in turn is killed with
+    SIGKILL and restarted: no acknowledged update is lost, and the herd converges."""
+
+    def setUp(self):
+        super().setUp()
+        # A short places answer: the many WHATSATs that read records log less.
+        self.upstream.set_default(upstream_mod.body(upstream_mod.status_body("ZERO_RESULTS")))
+        durable_config(self.config, durability='"written"')
+        self.herd.start_all()
+        self.lock = threading.Lock()
+        self.stop_load = threading.Event()
+        self.acked: dict[str, bytes] = {}          # client: newest acknowledged AT line
+        self.sent: dict[str, set[bytes]] = {}      # client: every echo sent for it
+        self.acks_by_server = {name: 0 for name in self.config.names}
+        self.failures = 0
+        self.errors: list[str] = []
+
+    def load(self, index: int, clients: list[str]) -> None:
+        names = self.config.names
+        conns: dict[str, herd_client.Connection] = {}
+        last_ns = {c: 0 for c in clients}
+        n = 0
+        try:
+            while not self.stop_load.is_set():
+                client = clients[n % len(clients)]
+                # Each round over the clients shifts the servers by one, so every client's
+                # updates go to every server in turn.
+                server = names[(n + n // len(clients) + index) % len(names)]
+                n += 1
+                client_ns = max(time.time_ns(), last_ns[client] + 1)
+                last_ns[client] = client_ns
+                location = f"+{n % 89}.{n % 997:03d}-{n % 179}.{index}"
+                client_time = f"{client_ns // 10**9}.{client_ns % 10**9:09d}"
+                echo = f"{client} {location} {client_time}".encode()
+                with self.lock:
+                    self.sent[client].add(echo)
+                try:
+                    conn = conns.get(server)
+                    if conn is None:
+                        conn = conns[server] = self.herd.connect(server, timeout=REPLY)
+                    conn.send(b"IAMAT " + echo + b"\n")
+                    reply = conn.read_line(REPLY)[:-1]
+                except (OSError, herd_client.ReplyTimeout):
+                    # A server that is down or dying: not acknowledged, just counted.
+                    dead = conns.pop(server, None)
+                    if dead is not None:
+                        dead.close()
+                    with self.lock:
+                        self.failures += 1
+                    time.sleep(0.01)
+                    continue
+                parsed = at.parse(reply)
+                if parsed.server != server.encode() or parsed.echo != echo:
+                    with self.lock:
+                        self.errors.append(f"IAMAT {echo!r} to {server} answered {reply!r}")
+                    continue
+                with self.lock:
+                    self.acked[client] = reply
+                    self.acks_by_server[server] += 1
+                time.sleep(LOAD_PAUSE)
+        except Exception as error:  # pragma: no cover - reported by the test
+            with self.lock:
+                self.errors.append(f"load thread {index}: {error!r}")
+        finally:
+            for conn in conns.values():
+                conn.close()
+
+    def burst(self, server: str, clients: list[str]) -> None:
+        """One IAMAT for each of `clients` to `server`, pipelined on one connection; every
+        one must be acknowledged (the server is up)."""
+        echoes = []
+        for i, client in enumerate(clients):
+            echoes.append(f"{client} -{i % 89}.25+{i % 179}.75 {herd_client.now_time()}".encode())
+        with self.lock:
+            for client, echo in zip(clients, echoes):
+                self.sent.setdefault(client, set()).add(echo)
+        with self.herd.connect(server, timeout=REPLY) as conn:
+            conn.send(b"".join(b"IAMAT " + echo + b"\n" for echo in echoes))
+            replies = [conn.read_line()[:-1] for _ in echoes]
+        for client, echo, reply in zip(clients, echoes, replies):
+            self.assertEqual(at.parse(reply).echo, echo, reply)
+        with self.lock:
+            for client, reply in zip(clients, replies):
+                self.acked[client] = reply
+            self.acks_by_server[server] += len(replies)
+
+    def acks(self, server: Optional[str] = None) -> int:
+        with self.lock:
+            return sum(self.acks_by_server.values()) if server is None else self.acks_by_server[server]
+
+    def wait_acks(self, server: Optional[str], more: int, timeout: float) -> bool:
+        """Waits until `more` updates more are acknowledged (by `server`, or by any)."""
+        target = self.acks(server) + more
+        deadline = time.monotonic() + timeout
+        while self.acks(server) < target:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
+    def test_acknowledged_updates_survive_sigkill_of_every_server(self):
+        """Besides the steady stream, right before each SIGKILL the victim acknowledges an
+        update of LAST_WORD clients (each such update the newest of its client until the
+        next SIGKILL), and the first and only update of ONLY_WORD clients of its own: a
+        record the victim may have held alone when it died."""
+        names = self.config.names
+        token = fixtures.unique("k")
+        last_word = [f"last{i}-{token}" for i in range(LAST_WORD)]
+        groups = [[f"load{t}-{i}-{token}" for i in range(CLIENTS_PER_THREAD)]
+                  for t in range(LOAD_THREADS)]
+        for group in groups:
+            for client in group:
+                self.sent[client] = set()
+        threads = [threading.Thread(target=self.load, args=(t, group), daemon=True)
+                   for t, group in enumerate(groups)]
+        self.addCleanup(lambda: [thread.join(10) for thread in threads])
+        self.addCleanup(self.stop_load.set)
+        for thread in threads:
+            thread.start()
+
+        killed = {}
+        rng = random.Random(token)
+        self.assertTrue(self.wait_acks(None, 50, 15), "the load never got going")
+        for name in names:
+            self.burst(name, last_word + [f"only{i}-{name}-{token}" for i in range(ONLY_WORD)])
+            self.herd.kill(name)
+            killed[name] = self.herd.procs[name].returncode
+            time.sleep(rng.uniform(0.5, 1.0))   # down for a while; the load goes on
+            self.herd.start(name)
+            # Back in service: it acknowledges updates again before the next one dies.
+            self.assertTrue(self.wait_acks(name, 10, 15),
+                            f"{name} acknowledged nothing within 15 s of its restart")
+            self.assertTrue(self.wait_acks(None, 50, 15), "the load stalled")
+            time.sleep(rng.uniform(0.2, 0.6))   # up for a while before the next SIGKILL
+        self.stop_load.set()
+        for thread in threads:
+            thread.join(REPLY * 3)
+            self.assertFalse(thread.is_alive(), "a load thread did not stop")
+        acks = self.acks()
+        with self.lock:
+            acked = dict(self.acked)
+            sent = {c: set(echoes) for c, echoes in self.sent.items()}
+            failures, errors = self.failures, list(self.errors)
+        print(f"\n  load: {acks} updates acknowledged ({self.acks_by_server}), "
+              f"{failures} failed while a server was down", file=sys.stderr)
+        self.assertEqual(errors, [])
+        self.assertEqual(killed, {name: -signal.SIGKILL for name in names},
+                         "every server should have been ended by the test's SIGKILL")
+        self.assertGreater(acks, MIN_ACKNOWLEDGED, "too few acknowledged updates to mean much")
+        self.assertEqual(sorted(acked), sorted(sent), "a client never got an acknowledged update")
+
+        clients = sorted(sent)
+        problems, took, snap = records.wait_until(
+            self.herd, names, clients, lambda s: records.agreement_problems(s, acked), CONVERGE)
+        print(f"  converged in {took:.2f} s after the load stopped", file=sys.stderr)
+        records.assert_none(self, problems, f"not converged within {CONVERGE} s, or an "
+                            "acknowledged update lost")
+        # Record by record: identical everywhere, at least the acknowledged one, and one
+        # that this test sent.
+        final = {client: snap[names[0]][client] for client in clients}
+        records.assert_none(self, records.exact_problems(snap, final), "servers differ")
+        lost = [f"{c}: acknowledged {acked[c]!r}, held {final[c]!r}" for c in clients
+                if not records.at_least(final[c], acked[c])]
+        self.assertEqual(lost, [], "acknowledged updates lost:\n" + "\n".join(lost))
+        strange = [f"{c}: {final[c]!r}" for c in clients if at.parse(final[c]).echo not in sent[c]]
+        self.assertEqual(strange, [], "records that no IAMAT made:\n" + "\n".join(strange))
+
+        # Every server opened its data file again after its SIGKILL: no damage, one more
+        # boot.
+        for name in names:
+            lines = data_lines(self.herd, name)
+            self.assertEqual(len(lines), 2, (name, lines))
+            self.assertNotIn(b"damaged", lines[1], name)
+            self.assertNotIn(b"did not exist", lines[1], name)
+            self.assertIn(str(self.herd.data_file(name)).encode(), lines[1], name)
+            self.assertIn(b"did not exist; created it, empty", lines[0], name)
+            self.assertRegex(lines[1], rb"store [0-9a-f]{16}, boot 2\b", name)
+
+
+class AloneAfterSigkillTest(fixtures.FreshHerdTestCase):
+    """A server killed with SIGKILL and restarted with no neighbour up serves its records
+    from its file, byte for byte."""
+
+    def solo_herd(self, **settings: str) -> herd_mod.Herd:
+        workdir = self.tmp / "solo"
+        workdir.mkdir()
+        config = herd_mod.HerdConfig(workdir, self.upstream.url, self.pki.ca_file,
+                                     names=["Clark"], links={"Clark": []})
+        durable_config(config, **settings)
+        herd = herd_mod.Herd(config)
+        self.addCleanup(herd.close)
+        herd.start("Clark")
+        return herd
+
+    def test_one_server_herd(self):
+        herd = self.solo_herd()
+        client_id = fixtures.unique("solo")
+        line = herd.iamat("Clark", client_id)
+        self.assertEqual(at.parse(line).server, b"Clark")
+        herd.kill("Clark")
+        self.assertEqual(herd.procs["Clark"].returncode, -signal.SIGKILL)
+        self.assertTrue(herd.data_file("Clark").exists(), herd.data_file("Clark"))
+        since = time.time()
+        herd.start("Clark")
+        self.assertEqual(herd.record("Clark", client_id), line)
+        reply = herd.whatsat("Clark", client_id, "10", 1)
+        self.assertTrue(reply.startswith(line + b"\n{"), reply[:300])
+        report = wait_data_line(self, herd, "Clark", since)
+        self.assertIn(str(herd.data_file("Clark")).encode() + b": ", report)
+
+    def test_neighbours_down_then_back(self):
+        """Clark alone holds records (its neighbours stopped); SIGKILL, restart alone: they
+        are there; the neighbours come back and catch up from Clark."""
+        durable_config(self.config)
+        self.herd.start_all()
+        for name in self.config.names:
+            if name != "Clark":
+                self.herd.stop(name)
+        lines = {}
+        for i in range(5):
+            client_id = fixtures.unique(f"alone{i}")
+            lines[client_id] = self.herd.iamat("Clark", client_id, f"+{i}+{i}")
+        self.herd.kill("Clark")
+        self.herd.start("Clark")
+        for client_id, line in lines.items():
+            self.assertEqual(self.herd.record("Clark", client_id), line, client_id)
+        for name in self.config.names:
+            if name != "Clark":
+                self.herd.start(name, wait=False)
+        for name in self.config.names:
+            self.herd.wait_port(name)
+        problems, took, _ = records.wait_until(
+            self.herd, self.config.names, lines, lambda s: records.exact_problems(s, lines),
+            RECOVER)
+        records.assert_none(self, problems, f"records held only by Clark did not reach the "
+                            f"herd within {RECOVER} s")
+
+
+class LostDataFileTest(fixtures.FreshHerdTestCase):
+    """Clark's data file is lost or damaged while it is stopped: it starts anyway, says so,
+    and its neighbours send it every record."""
+
+    def setUp(self):
+        super().setUp()
+        durable_config(self.config)
+        self.herd.start_all()
+        # Records from every server, everywhere, before Clark stops.
+        self.expected: dict[str, bytes] = {}
+        for i, origin in enumerate(self.config.names * 2):
+            client_id = fixtures.unique(f"before{i}-{origin}")
+            self.expected[client_id] = self.herd.iamat(origin, client_id, f"+{i}.5-{i}.25")
+        problems, _, _ = records.wait_until(
+            self.herd, self.config.names, self.expected,
+            lambda s: records.exact_problems(s, self.expected), PROPAGATION)
+        records.assert_none(self, problems, "records did not cross the herd")
+
+    def restart_and_recover(self) -> bytes:
+        """Starts Clark; returns its `data file` line once it holds every record."""
+        # One record more while Clark is down, so it also needs what it missed.
+        client_id = fixtures.unique("while-down")
+        self.expected[client_id] = self.herd.iamat("Johnson", client_id, "+1+1")
+        since = time.time()
+        started = time.monotonic()
+        self.herd.start("Clark")
+        report = wait_data_line(self, self.herd, "Clark", since)
+        problems, took, _ = records.wait_until(
+            self.herd, self.config.names, self.expected,
+            lambda s: records.exact_problems(s, self.expected), RECOVER)
+        print(f"\n  Clark recovered {len(self.expected)} records in "
+              f"{time.monotonic() - started:.2f} s", file=sys.stderr)
+        records.assert_none(self, problems, f"Clark did not get every record back within "
+                            f"{RECOVER} s")
+        return report
+
+    def test_missing_data_file(self):
+        self.herd.stop("Clark")
+        path = self.herd.data_file("Clark")
+        self.assertTrue(path.exists(), path)
+        remove_data_file(self.herd, "Clark")
+        report = self.restart_and_recover()
+        self.assertIn(f"data file {path} did not exist; created it, empty".encode(), report)
+        self.assertTrue(path.exists(), f"{path} not made again")
+
+    def test_damaged_data_file(self):
+        self.herd.stop("Clark")
+        path = self.herd.data_file("Clark")
+        self.assertTrue(path.exists(), path)
+        remove_data_file(self.herd, "Clark")
+        garbage = b"this is no SQLite database\n" + random.Random(7).randbytes(64 * 1024)
+        path.write_bytes(garbage)
+        report = self.restart_and_recover()
+        match = re.search(rb"data file " + re.escape(str(path).encode()) +
+                          rb" is damaged \((.+)\); moved it to (\S+) and started empty", report)
+        self.assertIsNotNone(match, report)
+        moved = match.group(2).decode()
+        self.assertRegex(moved, "^" + re.escape(str(path)) + r"\.damaged-\d+$")
+        with open(moved, "rb") as kept:
+            self.assertEqual(kept.read(), garbage, "the damaged file was not kept as it was")
+        self.assertTrue(path.exists(), f"{path} not made again")
+        self.assertNotEqual(path.read_bytes()[:len(garbage)], garbage)
+
+
+class DurabilityModesTest(fixtures.FreshHerdTestCase):
+    def test_synced_keeps_a_burst_through_sigkill(self):
+        """durability = "synced" (group commit): a burst of IAMATs on one connection, all
+        acknowledged, then SIGKILL with no neighbour up: every one is back."""
+        durable_config(self.config, durability='"synced"')
+        self.herd.start_all()
+        for name in ("Jaquez", "Juzang"):
+            self.herd.stop(name)
+        lines = {fixtures.unique(f"burst{i}"): None for i in range(50)}
+        with self.herd.connect("Clark") as conn:
+            conn.send(b"".join(herd_client.iamat_line(c, f"+{i % 80}+{i}", herd_client.now_time())
+                               for i, c in enumerate(lines)))
+            for client_id in lines:
+                lines[client_id] = conn.read_line()[:-1]
+                self.assertEqual(at.parse(lines[client_id]).echo.split(b" ")[0], client_id.encode())
+        self.herd.kill("Clark")
+        self.herd.start("Clark")
+        held = self.herd.records("Clark", list(lines))
+        self.assertEqual({c: held[c] for c in lines if held[c] != lines[c]}, {},
+                         "acknowledged records missing after SIGKILL with durability = synced")
+        for name in ("Jaquez", "Juzang"):
+            self.herd.start(name)
+        problems, _, _ = records.wait_until(self.herd, self.config.names, lines,
+                                            lambda s: records.exact_problems(s, lines), RECOVER)
+        records.assert_none(self, problems, "records did not cross the herd")
+
+    def test_memory_keeps_no_file_and_catches_up_from_neighbours(self):
+        durable_config(self.config, durability='"memory"')
+        self.herd.start_all()
+        lines = {}
+        for i, origin in enumerate(self.config.names):
+            client_id = fixtures.unique(f"mem{i}")
+            lines[client_id] = self.herd.iamat(origin, client_id)
+        problems, _, _ = records.wait_until(self.herd, self.config.names, lines,
+                                            lambda s: records.exact_problems(s, lines),
+                                            PROPAGATION)
+        records.assert_none(self, problems, "records did not cross the herd")
+        self.herd.kill("Clark")
+        self.herd.start("Clark")
+        problems, _, _ = records.wait_until(self.herd, self.config.names, lines,
+                                            lambda s: records.exact_problems(s, lines), RECOVER)
+        records.assert_none(self, problems, "Clark (memory) did not get its records back "
+                            f"from its neighbours within {RECOVER} s")
+        for name in self.config.names:
+            self.assertFalse(self.herd.data_file(name).exists(), self.herd.data_file(name))
+
+    def test_memory_alone_forgets_on_restart(self):
+        workdir = self.tmp / "solo"
+        workdir.mkdir()
+        config = herd_mod.HerdConfig(workdir, self.upstream.url, self.pki.ca_file,
+                                     names=["Clark"], links={"Clark": []})
+        durable_config(config, durability='"memory"')
+        herd = herd_mod.Herd(config)
+        self.addCleanup(herd.close)
+        herd.start("Clark")
+        client_id = fixtures.unique("forgotten")
+        line = herd.iamat("Clark", client_id)
+        self.assertEqual(herd.record("Clark", client_id), line)
+        herd.kill("Clark")
+        herd.start("Clark")
+        self.assertIsNone(herd.record("Clark", client_id),
+                          "durability = memory kept a record through a restart, alone")
+        self.assertFalse(herd.data_file("Clark").exists())
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,265 @@
+"""The herd across hosts: each server in a network namespace of its own, all joined by a
+Linux bridge in a "switch" namespace, each listening on its own address (beyond
+loopback, so links are authenticated with a secret). Records flood between the hosts;
+when Johnson's cable is pulled the two sides go on alone, and when it is plugged back in
+they converge.
+
+Needs root (or CAP_SYS_ADMIN and CAP_NET_ADMIN) and `ip` with netns, veth and bridge
+support; skipped, saying what failed, otherwise. Every namespace is removed however the
+test ends.
+
+The test talks to a server from inside the server's own namespace, to the server's own
+address: setns(2) on the current thread around socket(2) only (a socket stays in the
+namespace it was made in), so the rest of the test process stays where it was. The cable
+is pulled on the switch side (the bridge port goes down, Johnson's end loses its carrier
+but keeps its address), so the test can still reach Johnson while Johnson cannot reach
+the herd."""
+import atexit
+import ctypes
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import unittest
+
+from herdtest import at, fixtures, records
+from herdtest import client as herd_client
+from herdtest import herd as herd_mod
+
+PROPAGATION = 10.0   # a record across the herd (or across one side of the cut)
+RECONNECT = 30.0     # after the cable is back: TCP retransmission backs off for a cut link
+CABLE_OUT = 3.0      # the cable stays out at least this long, the sides watched all along
+IP_TIMEOUT = 20.0    # one `ip` command
+
+CLONE_NEWNET = 0x40000000
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.setns.argtypes = [ctypes.c_int, ctypes.c_int]
+_libc.setns.restype = ctypes.c_int
+
+_namespaces: set[str] = set()   # made here and not yet removed
+
+
+def _ip(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["ip", *args], capture_output=True, text=True, timeout=IP_TIMEOUT,
+                          stdin=subprocess.DEVNULL)
+
+
+def _remove_namespace(name: str) -> None:
+    if name in _namespaces:
+        _ip("netns", "delete", name)
+        _namespaces.discard(name)
+
+
+@atexit.register
+def _remove_leftover_namespaces() -> None:
+    for name in list(_namespaces):
+        _remove_namespace(name)
+
+
+def _setns(fd: int) -> None:
+    if _libc.setns(fd, CLONE_NEWNET) != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"setns(CLONE_NEWNET): {os.strerror(error)}")
+
+
+def socket_in(namespace: str) -> socket.socket:
+    """A TCP socket of network namespace `namespace`; this thread is back in its own
+    namespace when this returns."""
+    own = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        target = os.open(f"/run/netns/{namespace}", os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            _setns(target)
+            try:
+                return socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            finally:
+                try:
+                    _setns(own)
+                except OSError as error:
+                    # This thread would go on in the wrong namespace: nothing after it
+                    # could be trusted.
+                    sys.stderr.write(f"cannot return to the test's network namespace: {error}\n")
+                    os._exit(70)
+        finally:
+            os.close(target)
+    finally:
+        os.close(own)
+
+
+class NetnsHerd(herd_mod.Herd):
+    """A herd whose servers run in namespaces `namespaces[name]`."""
+
+    def __init__(self, config: herd_mod.HerdConfig, namespaces: dict[str, str]):
+        super().__init__(config)
+        self.namespaces = namespaces
+
+    def command(self, name: str) -> list:
+        return ["ip", "netns", "exec", self.namespaces[name]] + super().command(name)
+
+    def connect(self, name: str, timeout: float = herd_client.DEFAULT_TIMEOUT) -> herd_client.Connection:
+        return herd_client.Connection(self.port(name), self.config.server_host(name), timeout,
+                                      sock=socket_in(self.namespaces[name]))
+
+
+class NetnsTest(unittest.TestCase):
+    maxDiff = None
+
+    def skip_because(self, what: str, result: subprocess.CompletedProcess) -> None:
+        self.skipTest(f"network namespaces unavailable: `{' '.join(result.args)}` failed "
+                      f"({what}): {result.stderr.strip() or result.returncode}")
+
+    def ip(self, *args: str, what: str) -> None:
+        """Runs `ip args`; skips the test, saying what failed, if it does."""
+        result = _ip(*args)
+        if result.returncode != 0:
+            self.skip_because(what, result)
+
+    def add_namespace(self, name: str) -> None:
+        result = _ip("netns", "add", name)
+        if result.returncode != 0:
+            self.skip_because("cannot make a network namespace", result)
+        _namespaces.add(name)
+        self.addCleanup(_remove_namespace, name)
+
+    def setUp(self):
+        super().setUp()
+        if os.geteuid() != 0:
+            self.skipTest(f"network namespaces need root; running as uid {os.geteuid()}")
+        if shutil.which("ip") is None:
+            self.skipTest("network namespaces need iproute2's `ip`, not found on PATH")
+        self.tmp = fixtures.make_tmpdir("netns", self.addCleanup)
+        # Nothing listens on port 9 in a server's namespace: WHATSAT's places call fails at
+        # once, and the reply still carries the record, which is all this test reads.
+        self.config = herd_mod.HerdConfig(self.tmp, "http://127.0.0.1:9/maps/api/place/"
+                                          "nearbysearch/json", None)
+        prefix = f"herd{os.getpid()}-{secrets.token_hex(2)}"
+        self.switch = f"{prefix}-sw"
+        self.namespaces = {name: f"{prefix}-{name}" for name in self.config.names}
+        pid = os.getpid()
+        subnet = f"10.{(pid >> 8) & 255}.{pid & 255}"
+
+        self.add_namespace(self.switch)
+        self.ip("-n", self.switch, "link", "add", "br0", "type", "bridge",
+                what="no Linux bridge support")
+        self.ip("-n", self.switch, "link", "set", "br0", "up", what="bridge")
+        self.ip("-n", self.switch, "link", "set", "lo", "up", what="loopback")
+        self.ports: dict[str, str] = {}   # server: its bridge port in the switch namespace
+        for index, name in enumerate(self.config.names, start=1):
+            namespace = self.namespaces[name]
+            self.add_namespace(namespace)
+            port = self.ports[name] = f"p{index}"
+            self.ip("-n", self.switch, "link", "add", port, "type", "veth", "peer", "name",
+                    "eth0", "netns", namespace, what="no veth support")
+            self.ip("-n", self.switch, "link", "set", port, "master", "br0", what="bridge port")
+            self.ip("-n", self.switch, "link", "set", port, "up", what="bridge port")
+            address = f"{subnet}.{index}"
+            self.ip("-n", namespace, "addr", "add", f"{address}/24", "dev", "eth0",
+                    what="address")
+            self.ip("-n", namespace, "link", "set", "eth0", "up", what="link up")
+            self.ip("-n", namespace, "link", "set", "lo", "up", what="loopback")
+            self.config.hosts[name] = address
+        try:
+            socket_in(self.switch).close()
+        except OSError as error:
+            self.skipTest(f"network namespaces unavailable: setns from the test failed: {error}")
+
+        self.config.sections["links"] = {"secret_env": '"HERD_LINK_SECRET"'}
+        self.config.extra_env["HERD_LINK_SECRET"] = "netns-" + secrets.token_hex(16)
+        self.herd = NetnsHerd(self.config, self.namespaces)
+        self.addCleanup(self.herd.close)   # runs before the namespaces are removed
+        self.herd.start_all()              # waits until records cross every link
+
+    def cable(self, name: str, state: str) -> None:
+        result = _ip("-n", self.switch, "link", "set", self.ports[name], state)
+        self.assertEqual(result.returncode, 0, result.stderr)
+
+    def test_servers_run_in_their_namespaces_and_records_cross_hosts(self):
+        for name in self.config.names:
+            ns_link = os.readlink(f"/proc/{self.herd.procs[name].pid}/ns/net")
+            self.assertNotEqual(ns_link, os.readlink("/proc/self/ns/net"), name)
+            self.assertEqual(os.path.realpath(f"/proc/{self.herd.procs[name].pid}/exe"),
+                             os.path.realpath(os.environ["HERD_BINARY"]),
+                             "`ip netns exec` should have become the server itself")
+        # Not on the test's own network: nothing listens on a server's address here.
+        with self.assertRaises(OSError):
+            herd_client.Connection(self.herd.port("Clark"), self.config.hosts["Clark"],
+                                   timeout=1).close()
+        expected = {}
+        for name in self.config.names:
+            client_id = fixtures.unique(f"host-{name}")
+            expected[client_id] = self.herd.iamat(name, client_id)
+            self.assertEqual(at.parse(expected[client_id]).server, name.encode())
+        problems, _, _ = records.wait_until(self.herd, self.config.names, expected,
+                                            lambda s: records.exact_problems(s, expected),
+                                            PROPAGATION)
+        records.assert_none(self, problems, "records did not cross the hosts")
+        client_id = next(iter(expected))
+        reply = self.herd.whatsat("Johnson", client_id)
+        self.assertTrue(reply.startswith(expected[client_id] + b"\n{"), reply[:300])
+
+    def test_cut_cable_then_converge(self):
+        names = self.config.names
+        rest = [name for name in names if name != "Johnson"]
+        token = fixtures.unique("cut")
+        shared = [f"shared{i}-{token}" for i in range(2)]
+        before = {client_id: self.herd.iamat("Jaquez", client_id) for client_id in shared}
+        problems, _, _ = records.wait_until(self.herd, names, before,
+                                            lambda s: records.exact_problems(s, before),
+                                            PROPAGATION)
+        records.assert_none(self, problems, "records did not cross the hosts")
+
+        self.cable("Johnson", "down")
+        cut = time.monotonic()
+        side_rest, side_johnson = dict(before), dict(before)
+        sent = {client_id: [line] for client_id, line in before.items()}
+        for i in range(3):
+            client_id = f"rest{i}-{token}"
+            side_rest[client_id] = self.herd.iamat(rest[i % len(rest)], client_id)
+            side_johnson[client_id] = None
+            sent[client_id] = [side_rest[client_id]]
+            client_id = f"johnson{i}-{token}"
+            side_johnson[client_id] = self.herd.iamat("Johnson", client_id)
+            side_rest[client_id] = None
+            sent[client_id] = [side_johnson[client_id]]
+        # shared0 newer on Johnson's side, shared1 newer on the others'.
+        older, newer = herd_client.now_time(), herd_client.now_time()
+        for client_id, (johnson_time, rest_time) in zip(shared, [(newer, older), (older, newer)]):
+            side_johnson[client_id] = self.herd.iamat("Johnson", client_id, client_time=johnson_time)
+            side_rest[client_id] = self.herd.iamat("Bernard", client_id, client_time=rest_time)
+            sent[client_id] += [side_johnson[client_id], side_rest[client_id]]
+        for side, servers in ((side_rest, rest), (side_johnson, ["Johnson"])):
+            problems, _, _ = records.wait_until(self.herd, servers, side,
+                                                lambda s: records.exact_problems(s, side),
+                                                PROPAGATION)
+            records.assert_none(self, problems, f"{servers} do not hold their own side's "
+                                "records, and only those, while the cable is out")
+        # Out long enough for TCP to back off its retransmissions; neither side hears of
+        # the other meanwhile.
+        expected_by_server = {name: side_johnson if name == "Johnson" else side_rest
+                              for name in names}
+        while time.monotonic() < cut + CABLE_OUT:
+            snap = records.snapshot(self.herd, names, side_rest)
+            wrong = [f"{name} holds {snap[name][c]!r} for {c}, expected {line!r}"
+                     for name, side in expected_by_server.items() for c, line in side.items()
+                     if snap[name][c] != line]
+            self.assertEqual(wrong, [], "a record crossed the cut")
+            time.sleep(0.2)
+
+        self.cable("Johnson", "up")
+        plugged = time.monotonic()
+        expected = {client_id: max(lines, key=records.order_key) for client_id, lines in sent.items()}
+        problems, _, _ = records.wait_until(self.herd, names, expected,
+                                            lambda s: records.exact_problems(s, expected),
+                                            RECONNECT)
+        took = time.monotonic() - plugged
+        records.assert_none(self, problems, f"not converged within {RECONNECT} s of the cable "
+                            "coming back")
+        print(f"\n  cable out {plugged - cut:.2f} s; converged {took:.2f} s after it came back",
+              file=sys.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,107 @@
+"""A partitioned herd: with Bernard and Juzang down, {Clark, Jaquez} and {Johnson} cannot
+reach each other. Each side takes updates of its own; when Bernard and Juzang come back,
+every server settles on the newest record of every client (catch-up and flooding)."""
+import sys
+import time
+import unittest
+
+from herdtest import fixtures, records
+from herdtest import client as herd_client
+
+PROPAGATION = 10.0   # a record across one side of the partition
+CONVERGE = 15.0      # from the restart of Bernard and Juzang until all five agree
+
+SIDE_A = ["Clark", "Jaquez"]
+SIDE_B = ["Johnson"]
+BRIDGES = ["Bernard", "Juzang"]
+
+
+class PartitionTest(fixtures.FreshHerdTestCase):
+    def setUp(self):
+        super().setUp()
+        self.herd.start_all()
+
+    def iamat(self, server: str, client_id: str, client_time: str) -> bytes:
+        return self.herd.iamat(server, client_id, "+12.5-45.25", client_time)
+
+    def test_two_sides_converge_after_the_partition_heals(self):
+        names = self.config.names
+        token = fixtures.unique("p")
+        # Before the partition: records everywhere.
+        before = {}
+        for i in range(6):
+            client_id = f"shared{i}-{token}"
+            before[client_id] = self.iamat(names[i % 5], client_id, herd_client.now_time())
+        for i in range(2):
+            client_id = f"untouched{i}-{token}"
+            before[client_id] = self.iamat(names[(i + 2) % 5], client_id, herd_client.now_time())
+        problems, _, _ = records.wait_until(self.herd, names, before,
+                                            lambda s: records.exact_problems(s, before),
+                                            PROPAGATION)
+        records.assert_none(self, problems, "records did not cross the whole herd")
+
+        # The partition: SIGKILL for one bridge, SIGTERM for the other.
+        self.herd.kill("Bernard")
+        self.herd.stop("Juzang")
+
+        side_a = dict(before)   # what each side should hold, side by side
+        side_b = dict(before)
+        sent = {client_id: [line] for client_id, line in before.items()}
+
+        def update(side: dict, server: str, client_id: str, client_time: str) -> None:
+            line = self.iamat(server, client_id, client_time)
+            side[client_id] = line
+            sent.setdefault(client_id, []).append(line)
+
+        for i in range(4):
+            update(side_a, SIDE_A[i % 2], f"onlyA{i}-{token}", herd_client.now_time())
+            side_b.setdefault(f"onlyA{i}-{token}", None)
+            update(side_b, "Johnson", f"onlyB{i}-{token}", herd_client.now_time())
+            side_a.setdefault(f"onlyB{i}-{token}", None)
+        # Shared clients updated on both sides, the newer update on side A for even i and
+        # on side B for odd i, and sent in either order.
+        for i in range(4):
+            client_id = f"shared{i}-{token}"
+            older, newer = herd_client.now_time(), herd_client.now_time()
+            a_time, b_time = (newer, older) if i % 2 == 0 else (older, newer)
+            if i < 2:
+                update(side_a, SIDE_A[i % 2], client_id, a_time)
+                update(side_b, "Johnson", client_id, b_time)
+            else:
+                update(side_b, "Johnson", client_id, b_time)
+                update(side_a, SIDE_A[i % 2], client_id, a_time)
+        # And shared clients updated on one side only.
+        update(side_a, "Jaquez", f"shared4-{token}", herd_client.now_time())
+        update(side_b, "Johnson", f"shared5-{token}", herd_client.now_time())
+
+        # Each side holds its own updates only.
+        for side, servers in ((side_a, SIDE_A), (side_b, SIDE_B)):
+            problems, _, _ = records.wait_until(self.herd, servers, side,
+                                                lambda s: records.exact_problems(s, side),
+                                                PROPAGATION)
+            records.assert_none(self, problems, f"side {servers} does not hold what it should "
+                                "(its own updates, none of the other side's)")
+
+        # Healing: the bridges come back; everything converges to the newest record.
+        expected = {client_id: max(lines, key=records.order_key)
+                    for client_id, lines in sent.items()}
+        self.assertEqual(expected[f"shared0-{token}"], side_a[f"shared0-{token}"])
+        self.assertEqual(expected[f"shared1-{token}"], side_b[f"shared1-{token}"])
+        healed = time.monotonic()
+        for name in BRIDGES:
+            self.herd.start(name, wait=False)
+        for name in BRIDGES:
+            self.herd.wait_port(name)
+        problems, _, _ = records.wait_until(self.herd, names, expected,
+                                            lambda s: records.exact_problems(s, expected),
+                                            CONVERGE)
+        took = time.monotonic() - healed
+        if not problems:
+            print(f"\n  partition healed: all five agree on {len(expected)} clients "
+                  f"{took:.2f} s after Bernard and Juzang were started", file=sys.stderr)
+        records.assert_none(self, problems, f"not converged within {CONVERGE} s of the restart "
+                            "of Bernard and Juzang")
+
+
+if __name__ == "__main__":
+    unittest.main()

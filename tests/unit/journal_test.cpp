@@ -1,0 +1,503 @@
+#include "store/journal.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/database.hpp"
+
+namespace herd::store {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+constexpr const char* kId1 = "0123456789abcdef";
+constexpr const char* kId2 = "fedcba9876543210";
+constexpr const char* kId3 = "00000000ffffffff";
+
+std::string line_for(const std::string& client, std::uint64_t seq) {
+  return "AT Clark +0.000000000 " + client + " +1-2 " + std::to_string(seq);
+}
+
+Change put(const std::string& client, std::uint64_t seq) {
+  Change change;
+  change.kind = Change::Kind::kPut;
+  change.seq = seq;
+  change.key = client;
+  change.value = line_for(client, seq);
+  change.lsn = seq;
+  return change;
+}
+
+Change erase(const std::string& client, std::uint64_t seq) {
+  Change change;
+  change.kind = Change::Kind::kErase;
+  change.seq = seq;
+  change.key = client;
+  return change;
+}
+
+Change cursor(const std::string& neighbour, const std::string& store_id, std::uint64_t lsn,
+              std::uint64_t seq) {
+  Change change;
+  change.kind = Change::Kind::kCursor;
+  change.seq = seq;
+  change.key = neighbour;
+  change.value = store_id;
+  change.lsn = lsn;
+  return change;
+}
+
+// What a journal reported, with ways to wait for it.
+class Reports {
+ public:
+  // While held, the journal's thread stays in on_commit after its next commit, so that
+  // whatever is appended meanwhile makes the next batch.
+  Journal::OnCommit on_commit() {
+    return [this](std::uint64_t seq) {
+      std::unique_lock lock(mutex_);
+      commits_.push_back(seq);
+      changed_.notify_all();
+      if (!hold_) return;
+      held_ = true;
+      const std::uint64_t releases = releases_;
+      changed_.wait(lock, [&] { return releases_ != releases; });
+    };
+  }
+  void hold() {
+    const std::lock_guard lock(mutex_);
+    hold_ = true;
+  }
+  // True once the journal's thread is held.
+  bool wait_until_held() {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, 10s, [this] { return held_; });
+  }
+  // Lets the journal's thread go; with `again`, to be held after its next commit.
+  void release(bool again = false) {
+    {
+      const std::lock_guard lock(mutex_);
+      hold_ = again;
+      held_ = false;
+      ++releases_;
+    }
+    changed_.notify_all();
+  }
+  Journal::OnFailure on_failure() {
+    return [this](const std::string& message) {
+      {
+        const std::lock_guard lock(mutex_);
+        failures_.push_back(message);
+      }
+      changed_.notify_all();
+    };
+  }
+  std::vector<std::uint64_t> commits() const {
+    const std::lock_guard lock(mutex_);
+    return commits_;
+  }
+  std::vector<std::string> failures() const {
+    const std::lock_guard lock(mutex_);
+    return failures_;
+  }
+  // True once a commit of `seq` or later was reported.
+  bool wait_for_commit(std::uint64_t seq, std::chrono::seconds timeout = 10s) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, timeout,
+                             [&] { return !commits_.empty() && commits_.back() >= seq; });
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<std::uint64_t> commits_;
+  std::vector<std::string> failures_;
+  bool hold_ = false;
+  bool held_ = false;
+  std::uint64_t releases_ = 0;
+};
+
+// Lets the journal's thread go when a test ends, however it ends: declared after the
+// journal, it runs before the journal's destructor waits for the thread.
+class ReleaseAtEnd {
+ public:
+  explicit ReleaseAtEnd(Reports& reports) : reports_(reports) {}
+  ~ReleaseAtEnd() { reports_.release(); }
+  ReleaseAtEnd(const ReleaseAtEnd&) = delete;
+  ReleaseAtEnd& operator=(const ReleaseAtEnd&) = delete;
+
+ private:
+  Reports& reports_;
+};
+
+bool strictly_increasing(const std::vector<std::uint64_t>& seqs) {
+  return std::adjacent_find(seqs.begin(), seqs.end(),
+                            [](std::uint64_t a, std::uint64_t b) { return a >= b; }) == seqs.end();
+}
+
+// ---- Without a database ----
+
+TEST(MemoryJournal, CommitsOnAppend) {
+  Reports reports;
+  Journal journal(nullptr, 0, reports.on_commit(), reports.on_failure());
+  EXPECT_EQ(journal.committed(), 0u);
+  journal.append(put("kiwi", 5));
+  EXPECT_EQ(journal.committed(), 5u);
+  EXPECT_EQ(reports.commits(), std::vector<std::uint64_t>{5});
+  // Cursors are not held back for coalescing either.
+  journal.append(cursor("Juzang", kId1, 3, 6));
+  EXPECT_EQ(journal.committed(), 6u);
+  journal.append(cursor("Juzang", kId1, 4, 7));
+  journal.append(erase("kiwi", 9));
+  EXPECT_EQ(journal.committed(), 9u);
+  EXPECT_EQ(reports.commits(), (std::vector<std::uint64_t>{5, 6, 7, 9}));
+  EXPECT_TRUE(reports.failures().empty());
+}
+
+TEST(MemoryJournal, WhenCommittedRunsAtOnceForWhatIsCommitted) {
+  Reports reports;
+  Journal journal(nullptr, 0, reports.on_commit(), reports.on_failure());
+  journal.append(put("kiwi", 5));
+  for (const std::uint64_t seq : {0, 1, 5}) {
+    std::optional<std::thread::id> ran_on;
+    journal.when_committed(seq, [&] { ran_on = std::this_thread::get_id(); });
+    EXPECT_EQ(ran_on, std::this_thread::get_id()) << seq;
+  }
+}
+
+TEST(MemoryJournal, WhenCommittedWaitsForALaterSeq) {
+  Reports reports;
+  Journal journal(nullptr, 0, reports.on_commit(), reports.on_failure());
+  journal.append(put("kiwi", 5));
+  std::vector<std::uint64_t> ran;
+  journal.when_committed(8, [&] { ran.push_back(8); });
+  journal.when_committed(6, [&] { ran.push_back(6); });
+  journal.when_committed(7, [&] { ran.push_back(7); });
+  EXPECT_TRUE(ran.empty());
+  journal.append(put("kiwi", 6));
+  EXPECT_EQ(ran, std::vector<std::uint64_t>{6});
+  journal.append(put("apple", 9));  // past 7 and 8 at once
+  EXPECT_EQ(ran, (std::vector<std::uint64_t>{6, 7, 8}));
+}
+
+TEST(MemoryJournal, StartsAtWhatTheFileHeld) {
+  Reports reports;
+  constexpr std::uint64_t kBase = std::uint64_t{3} << 40;
+  Journal journal(nullptr, kBase, reports.on_commit(), reports.on_failure());
+  EXPECT_EQ(journal.committed(), kBase);
+  bool ran = false;
+  journal.when_committed(kBase, [&] { ran = true; });
+  EXPECT_TRUE(ran);
+  EXPECT_TRUE(reports.commits().empty());
+  journal.append(put("kiwi", kBase + 1));
+  EXPECT_EQ(journal.committed(), kBase + 1);
+  EXPECT_EQ(reports.commits(), std::vector<std::uint64_t>{kBase + 1});
+}
+
+// ---- With a database ----
+
+class JournalFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::random_device random;
+    dir_ = fs::temp_directory_path() /
+           ("herd-journal-test-" + std::to_string(::getpid()) + "-" + std::to_string(random()));
+    fs::create_directories(dir_);
+    file_ = dir_ / "Clark.db";
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    fs::remove_all(dir_, ignored);
+  }
+
+  Contents reopen() {
+    Contents contents;
+    const Database database(file_, Sync::kWritten, contents);
+    return contents;
+  }
+
+  static std::map<std::string, StoredRecord> by_client(const Contents& contents) {
+    std::map<std::string, StoredRecord> records;
+    for (const auto& record : contents.records) records.emplace(record.client, record);
+    return records;
+  }
+  static std::map<std::string, StoredCursor> by_neighbour(const Contents& contents) {
+    std::map<std::string, StoredCursor> cursors;
+    for (const auto& cursor : contents.cursors) cursors.emplace(cursor.neighbour, cursor);
+    return cursors;
+  }
+
+  fs::path dir_;
+  fs::path file_;
+};
+
+TEST_F(JournalFileTest, WhenCommittedRunsOnlyAfterTheCommit) {
+  Reports reports;
+  // What the callback saw; made before the journal, whose thread may run it until it stops.
+  struct Seen {
+    std::uint64_t committed = 0;
+    std::vector<std::uint64_t> commits;
+    std::thread::id thread;
+    std::promise<void> done;
+  };
+  auto seen = std::make_shared<Seen>();
+  auto done = seen->done.get_future();
+  {
+    Contents contents;
+    Database database(file_, Sync::kWritten, contents);
+    Journal journal(&database, 0, reports.on_commit(), reports.on_failure());
+    const ReleaseAtEnd release_at_end(reports);
+
+    reports.hold();
+    journal.append(put("apple", 1));
+    ASSERT_TRUE(reports.wait_until_held());
+    EXPECT_EQ(journal.committed(), 1u);
+
+    journal.append(put("kiwi", 2));
+    journal.when_committed(2, [&journal, &reports, seen] {
+      seen->committed = journal.committed();
+      seen->commits = reports.commits();
+      seen->thread = std::this_thread::get_id();
+      seen->done.set_value();
+    });
+    EXPECT_EQ(done.wait_for(300ms), std::future_status::timeout);
+    EXPECT_EQ(journal.committed(), 1u);
+
+    reports.release();
+    ASSERT_EQ(done.wait_for(10s), std::future_status::ready);
+    EXPECT_GE(seen->committed, 2u);
+    EXPECT_EQ(seen->commits, (std::vector<std::uint64_t>{1, 2}));  // on_commit came first
+    EXPECT_NE(seen->thread, std::this_thread::get_id());
+    EXPECT_EQ(journal.committed(), 2u);
+
+    // Once committed, at once on the calling thread.
+    std::optional<std::thread::id> ran_on;
+    journal.when_committed(2, [&] { ran_on = std::this_thread::get_id(); });
+    EXPECT_EQ(ran_on, std::this_thread::get_id());
+    journal.when_committed(1, [&] { ran_on.reset(); });
+    EXPECT_FALSE(ran_on.has_value());
+    EXPECT_TRUE(reports.failures().empty());
+  }
+  const auto records = by_client(reopen());
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records.at("kiwi").at_line, line_for("kiwi", 2));
+  EXPECT_EQ(records.at("kiwi").lsn, 2u);
+}
+
+TEST_F(JournalFileTest, WhatComesDuringAWriteGoesInOneMoreBatch) {
+  Reports reports;
+  constexpr std::uint64_t kChanges = 100;
+  {
+    Contents contents;
+    Database database(file_, Sync::kWritten, contents);
+    Journal journal(&database, 0, reports.on_commit(), reports.on_failure());
+    const ReleaseAtEnd release_at_end(reports);
+    reports.hold();
+    journal.append(put("c1", 1));
+    ASSERT_TRUE(reports.wait_until_held());
+    for (std::uint64_t seq = 2; seq <= kChanges; ++seq) {
+      journal.append(put("c" + std::to_string(seq), seq));
+    }
+    EXPECT_EQ(journal.committed(), 1u);
+    reports.release();
+    ASSERT_TRUE(reports.wait_for_commit(kChanges));
+    EXPECT_EQ(journal.committed(), kChanges);
+    EXPECT_EQ(reports.commits(), (std::vector<std::uint64_t>{1, kChanges}));
+  }
+  const auto records = by_client(reopen());
+  ASSERT_EQ(records.size(), kChanges);
+  for (std::uint64_t seq = 1; seq <= kChanges; ++seq) {
+    const auto it = records.find("c" + std::to_string(seq));
+    ASSERT_NE(it, records.end()) << seq;
+    EXPECT_EQ(it->second.lsn, seq);
+    EXPECT_EQ(it->second.at_line, line_for(it->first, seq));
+  }
+}
+
+TEST_F(JournalFileTest, AppendsFromManyThreadsAllCommit) {
+  constexpr int kThreads = 4;
+  constexpr int kEach = 250;
+  constexpr std::uint64_t kTotal = std::uint64_t{kThreads} * kEach;
+  Reports reports;
+  std::mutex store_mutex;  // as the store's: seqs are taken and appended under it
+  std::uint64_t seq = 0;
+  std::map<std::string, std::uint64_t> expected;
+  {
+    Contents contents;
+    Database database(file_, Sync::kWritten, contents);
+    Journal journal(&database, 0, reports.on_commit(), reports.on_failure());
+    std::vector<std::thread> threads;
+    threads.reserve(kThreads);
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kEach; ++i) {
+          const std::lock_guard lock(store_mutex);
+          const std::string client = "t" + std::to_string(t) + "-" + std::to_string(i);
+          expected[client] = ++seq;
+          journal.append(put(client, seq));
+        }
+      });
+    }
+    for (auto& thread : threads) thread.join();
+    ASSERT_TRUE(reports.wait_for_commit(kTotal));
+    EXPECT_EQ(journal.committed(), kTotal);
+    const auto commits = reports.commits();
+    EXPECT_TRUE(strictly_increasing(commits));
+    EXPECT_EQ(commits.back(), kTotal);
+    EXPECT_TRUE(reports.failures().empty());
+  }
+  const auto records = by_client(reopen());
+  ASSERT_EQ(records.size(), kTotal);
+  for (const auto& [client, lsn] : expected) {
+    const auto it = records.find(client);
+    ASSERT_NE(it, records.end()) << client;
+    EXPECT_EQ(it->second.lsn, lsn) << client;
+    EXPECT_EQ(it->second.at_line, line_for(client, lsn)) << client;
+  }
+}
+
+TEST_F(JournalFileTest, CursorsOfANeighbourAreCoalescedWithinABatch) {
+  Reports reports;
+  {
+    Contents contents;
+    Database database(file_, Sync::kWritten, contents);
+    Journal journal(&database, 0, reports.on_commit(), reports.on_failure());
+    const ReleaseAtEnd release_at_end(reports);
+    reports.hold();
+    journal.append(put("a", 1));
+    ASSERT_TRUE(reports.wait_until_held());
+    journal.append(cursor("Juzang", kId1, 10, 2));
+    journal.append(put("b", 3));
+    journal.append(cursor("Jaquez", kId2, 7, 4));
+    journal.append(cursor("Juzang", kId1, 20, 5));
+    journal.append(cursor("Juzang", kId3, 30, 6));  // the last change is a coalesced one
+    reports.release();
+    ASSERT_TRUE(reports.wait_for_commit(6));
+    EXPECT_EQ(journal.committed(), 6u);
+    EXPECT_EQ(reports.commits(), (std::vector<std::uint64_t>{1, 6}));
+  }
+  const Contents contents = reopen();
+  const auto records = by_client(contents);
+  EXPECT_EQ(records.size(), 2u);
+  EXPECT_TRUE(records.contains("a"));
+  EXPECT_TRUE(records.contains("b"));
+  const auto cursors = by_neighbour(contents);
+  ASSERT_EQ(cursors.size(), 2u);
+  EXPECT_EQ(cursors.at("Juzang").store_id, kId3);
+  EXPECT_EQ(cursors.at("Juzang").lsn, 30u);
+  EXPECT_EQ(cursors.at("Jaquez").store_id, kId2);
+  EXPECT_EQ(cursors.at("Jaquez").lsn, 7u);
+}
+
+TEST_F(JournalFileTest, EachBatchCoalescesItsOwnCursors) {
+  Reports reports;
+  {
+    Contents contents;
+    Database database(file_, Sync::kWritten, contents);
+    Journal journal(&database, 0, reports.on_commit(), reports.on_failure());
+    const ReleaseAtEnd release_at_end(reports);
+    reports.hold();
+    journal.append(put("a", 1));
+    ASSERT_TRUE(reports.wait_until_held());
+    journal.append(cursor("Juzang", kId1, 10, 2));
+    journal.append(put("b", 3));
+    journal.append(cursor("Jaquez", kId2, 7, 4));
+    journal.append(cursor("Juzang", kId1, 20, 5));
+    // The journal takes that batch, and is held again after writing it.
+    reports.release(/*again=*/true);
+    ASSERT_TRUE(reports.wait_until_held());
+    ASSERT_EQ(journal.committed(), 5u);
+    // A new batch: its cursors are not confused with the last one's.
+    journal.append(put("c", 6));
+    journal.append(cursor("Jaquez", kId1, 8, 7));
+    journal.append(cursor("Juzang", kId1, 5, 8));  // lower: the journal does not judge
+    journal.append(cursor("Jaquez", kId3, 9, 9));
+    journal.append(put("d", 10));
+    reports.release();
+    ASSERT_TRUE(reports.wait_for_commit(10));
+    EXPECT_EQ(reports.commits(), (std::vector<std::uint64_t>{1, 5, 10}));
+  }
+  const Contents contents = reopen();
+  const auto records = by_client(contents);
+  EXPECT_EQ(records.size(), 4u);
+  for (const char* client : {"a", "b", "c", "d"}) EXPECT_TRUE(records.contains(client)) << client;
+  const auto cursors = by_neighbour(contents);
+  ASSERT_EQ(cursors.size(), 2u);
+  EXPECT_EQ(cursors.at("Juzang").store_id, kId1);
+  EXPECT_EQ(cursors.at("Juzang").lsn, 5u);
+  EXPECT_EQ(cursors.at("Jaquez").store_id, kId3);
+  EXPECT_EQ(cursors.at("Jaquez").lsn, 9u);
+}
+
+TEST_F(JournalFileTest, CloseWritesWhatIsPending) {
+  Reports reports;
+  {
+    Contents contents;
+    Database database(file_, Sync::kWritten, contents);
+    Journal journal(&database, 0, reports.on_commit(), reports.on_failure());
+    const ReleaseAtEnd release_at_end(reports);
+    reports.hold();
+    journal.append(put("a", 1));
+    ASSERT_TRUE(reports.wait_until_held());
+    journal.append(put("b", 2));
+    journal.append(cursor("Juzang", kId1, 42, 3));
+    journal.append(erase("a", 4));
+    journal.append(put("c", 5));
+    std::thread releaser([&reports] {
+      std::this_thread::sleep_for(200ms);
+      reports.release();
+    });
+    journal.close();
+    releaser.join();
+    EXPECT_EQ(journal.committed(), 5u);
+    EXPECT_EQ(reports.commits(), (std::vector<std::uint64_t>{1, 5}));
+
+    // Once closed, an append commits at once, unwritten.
+    journal.append(put("late", 6));
+    EXPECT_EQ(journal.committed(), 6u);
+    bool ran = false;
+    journal.when_committed(6, [&] { ran = true; });
+    EXPECT_TRUE(ran);
+    journal.close();  // again: nothing to do
+    EXPECT_TRUE(reports.failures().empty());
+  }
+  const Contents contents = reopen();
+  const auto records = by_client(contents);
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records.at("b").lsn, 2u);
+  EXPECT_EQ(records.at("c").lsn, 5u);
+  const auto cursors = by_neighbour(contents);
+  ASSERT_EQ(cursors.size(), 1u);
+  EXPECT_EQ(cursors.at("Juzang").lsn, 42u);
+}
+
+TEST_F(JournalFileTest, DestroyingTheJournalWritesWhatIsPending) {
+  constexpr std::uint64_t kChanges = 50;
+  {
+    Reports reports;
+    Contents contents;
+    Database database(file_, Sync::kWritten, contents);
+    Journal journal(&database, 0, reports.on_commit(), reports.on_failure());
+    for (std::uint64_t seq = 1; seq <= kChanges; ++seq) {
+      journal.append(put("c" + std::to_string(seq), seq));
+    }
+  }
+  EXPECT_EQ(reopen().records.size(), kChanges);
+}
+
+}  // namespace
+}  // namespace herd::store
