@@ -310,20 +310,26 @@ TEST_F(MemoryStoreTest, ReadSinceGivesRecordsInLsnOrder) {
   EXPECT_EQ(lines_since(store, kBoot1 + 2), lines_of({c, a2}));
   EXPECT_TRUE(lines_since(store, kBoot1 + 4).empty());
 
+  // Up to +3, a2 counts as not committed: the mark may not claim a's old LSN, lest a crash
+  // bring a back at +1 to a neighbour whose position is past it.
   auto batch = store.read_since(kBoot1, kBoot1 + 3, "Bernard", 0, 10);
   EXPECT_EQ(batch.at_lines, lines_of({b, c}));
   EXPECT_EQ(batch.through, kBoot1 + 3);
+  EXPECT_LT(batch.mark, kBoot1 + 1);
   batch = store.read_since(kBoot1 + 1, kBoot1 + 2, "Bernard", 0, 10);
   EXPECT_EQ(batch.at_lines, lines_of({b}));
   EXPECT_EQ(batch.through, kBoot1 + 2);
+  EXPECT_LE(batch.mark, batch.through);
   // Only the old LSN of a in range: nothing, but all of it considered.
   batch = store.read_since(kBoot1, kBoot1 + 1, "Bernard", 0, 10);
   EXPECT_TRUE(batch.at_lines.empty());
   EXPECT_EQ(batch.through, kBoot1 + 1);
-  // up_to beyond everything: through is up_to.
+  EXPECT_LT(batch.mark, kBoot1 + 1);
+  // up_to beyond everything: through is up_to, and a2 is in.
   batch = store.read_since(kBoot1 + 2, kBoot1 + 100, "Bernard", 0, 10);
   EXPECT_EQ(batch.at_lines, lines_of({c, a2}));
   EXPECT_EQ(batch.through, kBoot1 + 100);
+  EXPECT_EQ(batch.mark, batch.through);
 }
 
 TEST_F(MemoryStoreTest, ReadSinceLimitCutsTheBatch) {
@@ -343,23 +349,29 @@ TEST_F(MemoryStoreTest, ReadSinceLimitCutsTheBatch) {
   auto batch = store.read_since(0, last, "Bernard", 0, 2);
   EXPECT_EQ(batch.at_lines, lines_of({records[0], records[1]}));
   EXPECT_EQ(batch.through, kBoot1 + 2);
+  EXPECT_EQ(batch.mark, batch.through);  // nothing replaced: all of it may be claimed
   batch = store.read_since(batch.through, last, "Bernard", 0, 2);
   EXPECT_EQ(batch.at_lines, lines_of({records[2], records[3]}));
   EXPECT_EQ(batch.through, kBoot1 + 4);
+  EXPECT_EQ(batch.mark, batch.through);  // nothing replaced: all of it may be claimed
   batch = store.read_since(batch.through, last, "Bernard", 0, 2);
   EXPECT_EQ(batch.at_lines, lines_of({records[4], records[5]}));
   EXPECT_EQ(batch.through, last);
+  EXPECT_EQ(batch.mark, batch.through);  // nothing replaced: all of it may be claimed
   batch = store.read_since(batch.through, last, "Bernard", 0, 2);
   EXPECT_TRUE(batch.at_lines.empty());
   EXPECT_EQ(batch.through, last);
+  EXPECT_EQ(batch.mark, batch.through);  // nothing replaced: all of it may be claimed
 
   // Exactly `limit` records left: nothing is cut, all of it considered.
   batch = store.read_since(kBoot1 + 3, last, "Bernard", 0, 3);
   EXPECT_EQ(batch.at_lines, lines_of({records[3], records[4], records[5]}));
   EXPECT_EQ(batch.through, last);
+  EXPECT_EQ(batch.mark, batch.through);  // nothing replaced: all of it may be claimed
   batch = store.read_since(kBoot1 + 4, last, "Bernard", 0, 1);
   EXPECT_EQ(batch.at_lines, lines_of({records[4]}));
   EXPECT_EQ(batch.through, kBoot1 + 5);
+  EXPECT_EQ(batch.mark, batch.through);  // nothing replaced: all of it may be claimed
 }
 
 TEST_F(MemoryStoreTest, ReadSinceLeavesOutEchoesAboveEchoFrom) {
@@ -384,9 +396,11 @@ TEST_F(MemoryStoreTest, ReadSinceLeavesOutEchoesAboveEchoFrom) {
   auto batch = store.read_since(0, kAll, "Juzang", 0, 1);
   EXPECT_EQ(batch.at_lines, lines_of({b}));
   EXPECT_EQ(batch.through, kBoot1 + 2);
+  EXPECT_EQ(batch.mark, batch.through);  // nothing replaced: all of it may be claimed
   batch = store.read_since(batch.through, kAll, "Juzang", 0, 1);
   EXPECT_EQ(batch.at_lines, lines_of({d}));
   EXPECT_EQ(batch.through, kAll);
+  EXPECT_EQ(batch.mark, batch.through);  // nothing replaced: all of it may be claimed
 
   // A replaced record carries its new source.
   const Record a2 = record("a", at(2));
@@ -775,9 +789,9 @@ TEST_F(FileStoreTest, UnreadableRowsAreErasedFromTheFile) {
   EXPECT_EQ(rows[0].lsn, kBoot1 + 1);
 }
 
-// A batch's MARK tells the neighbour it has every record of the store up to `through`. A
-// record that is in the file at an LSN up to `through` must therefore be in the batch:
-// were the server to die before its replacement is committed, it comes back with that
+// A batch's MARK tells the neighbour it has every record of the store up to the mark. A
+// record that is in the file at an LSN up to the mark must therefore be in the batch: were
+// the server to die before its replacement is committed, it would come back with that
 // record at that LSN, and the neighbour, whose position is past it, would never ask for it.
 TEST_F(FileStoreTest, AMarkNeverCoversACommittedRecordLeftUnsent) {
   Commits commits;
@@ -788,27 +802,47 @@ TEST_F(FileStoreTest, AMarkNeverCoversACommittedRecordLeftUnsent) {
   const ReleaseAtEnd release_at_end(commits);
   RecordStore store({}, journal, contents.store_id, contents.boot);
   const Record kiwi = record("kiwi", at(100));
+  const Record pear = record("pear", at(100));
+  ASSERT_EQ(store.offer(pear, "", kNow), RecordStore::Outcome::kStored);
   ASSERT_EQ(store.offer(kiwi, "", kNow), RecordStore::Outcome::kStored);
   const std::uint64_t kiwi_lsn = store.last_seq();
   ASSERT_TRUE(wait_committed(journal, kiwi_lsn));
 
   // apple is committed, and the journal's thread held before it writes anything else.
   commits.hold();
-  ASSERT_EQ(store.offer(record("apple", at(100)), "", kNow), RecordStore::Outcome::kStored);
+  const Record apple = record("apple", at(100));
+  ASSERT_EQ(store.offer(apple, "", kNow), RecordStore::Outcome::kStored);
   ASSERT_TRUE(commits.wait_until_held());
   // kiwi is replaced in memory; the replacement is not committed.
-  ASSERT_EQ(store.offer(record("kiwi", at(101)), "", kNow), RecordStore::Outcome::kStored);
+  const Record kiwi2 = record("kiwi", at(101));
+  ASSERT_EQ(store.offer(kiwi2, "", kNow), RecordStore::Outcome::kStored);
   const std::uint64_t up_to = journal.committed();
-  ASSERT_GE(up_to, kiwi_lsn);
+  ASSERT_EQ(up_to, kiwi_lsn + 1);
   ASSERT_LT(up_to, store.last_seq());
 
-  // What a link would send now: records up to the last commit, and a MARK.
-  const auto batch = store.read_since(0, up_to, "Bernard", up_to, 512);
+  // What a link would send now: the records up to the last commit, and a MARK.
+  auto batch = store.read_since(0, up_to, "Bernard", up_to, 512);
+  EXPECT_EQ(batch.at_lines, lines_of({pear, apple}));
+  EXPECT_EQ(batch.through, up_to);  // all of it considered: the link goes on from there
   const bool sent_kiwi =
       std::find(batch.at_lines.begin(), batch.at_lines.end(), kiwi.at_line) != batch.at_lines.end();
   EXPECT_TRUE(batch.mark < kiwi_lsn || sent_kiwi)
       << "MARK " << batch.mark << " covers kiwi's committed LSN " << kiwi_lsn
-      << ", but the batch holds " << batch.at_lines.size() << " lines, not kiwi's";
+      << ", but the batch does not hold kiwi";
+  EXPECT_EQ(batch.mark, kiwi_lsn - 1);  // as far as it may claim
+  // A batch that ends before kiwi's LSN is not held back.
+  batch = store.read_since(0, kiwi_lsn - 1, "Bernard", up_to, 512);
+  EXPECT_EQ(batch.at_lines, lines_of({pear}));
+  EXPECT_EQ(batch.mark, kiwi_lsn - 1);
+
+  // Once the replacement is committed, the mark claims all the batch again.
+  commits.release();
+  ASSERT_TRUE(wait_committed(journal, store.last_seq()));
+  const std::uint64_t now_up_to = journal.committed();
+  batch = store.read_since(0, now_up_to, "Bernard", now_up_to, 512);
+  EXPECT_EQ(batch.at_lines, lines_of({pear, apple, kiwi2}));
+  EXPECT_EQ(batch.through, now_up_to);
+  EXPECT_EQ(batch.mark, now_up_to);
 }
 
 }  // namespace
