@@ -215,19 +215,26 @@ void read_url(const Reader& reader, const toml::table& table, std::string_view k
   }
 }
 
-void read_source(const Reader& reader, const toml::table& table, PlacesSourceKind& out) {
+// A key whose value is the name of one of `choices`, as `name_of` spells it.
+template <typename Choice>
+void read_choice(const Reader& reader, const toml::table& table, const std::string& section,
+                 std::string_view key, std::initializer_list<Choice> choices,
+                 std::string_view (*name_of)(Choice), Choice& out) {
+  if (table.get(key) == nullptr) return;
   std::string name;
-  reader.read_string(table, "source", "places", name);
-  if (table.get("source") == nullptr) return;
-  for (auto kind : {PlacesSourceKind::kAuto, PlacesSourceKind::kGoogle,
-                    PlacesSourceKind::kGoogleNew, PlacesSourceKind::kOffline}) {
-    if (name == places_source_name(kind)) {
-      out = kind;
+  reader.read_string(table, key, section, name);
+  std::string names;  // for the message: "a", "b" or "c"
+  std::size_t index = 0;
+  for (const Choice choice : choices) {
+    if (name == name_of(choice)) {
+      out = choice;
       return;
     }
+    if (index > 0) names += index + 1 == choices.size() ? " or " : ", ";
+    names += in_quotes(name_of(choice));
+    ++index;
   }
-  reader.fail("places.source", "must be \"auto\", \"google\", \"google-new\" or \"offline\", got " +
-                                   in_quotes(name));
+  reader.fail(Reader::join_path(section, key), "must be " + names + ", got " + in_quotes(name));
 }
 
 void read_places(const Reader& reader, const toml::table& root, PlacesConfig& places) {
@@ -237,7 +244,10 @@ void read_places(const Reader& reader, const toml::table& root, PlacesConfig& pl
       *table, "places",
       {"source", "url", "new_url", "key_env", "key_file", "ca_file", "timeout_ms", "offline_data",
        "cache_ttl_ms", "max_calls_per_second", "burst", "max_concurrent_calls"});
-  read_source(reader, *table, places.source);
+  read_choice(reader, *table, "places", "source",
+              {PlacesSourceKind::kAuto, PlacesSourceKind::kGoogle, PlacesSourceKind::kGoogleNew,
+               PlacesSourceKind::kOffline},
+              places_source_name, places.source);
   read_url(reader, *table, "url", places.url);
   read_url(reader, *table, "new_url", places.new_url);
   reader.read_string(*table, "key_env", "places", places.key_env);
@@ -277,21 +287,9 @@ void read_store(const Reader& reader, const toml::table& root, StoreConfig& stor
   reader.check_keys(*table, "store", {"dir", "durability", "ttl_s"});
   reader.read_string(*table, "dir", "store", store.dir);
   if (store.dir.empty()) reader.fail("store.dir", "must not be empty");
-  if (table->get("durability") != nullptr) {
-    std::string name;
-    reader.read_string(*table, "durability", "store", name);
-    bool known = false;
-    for (auto kind : {Durability::kWritten, Durability::kSynced, Durability::kMemory}) {
-      if (name == durability_name(kind)) {
-        store.durability = kind;
-        known = true;
-      }
-    }
-    if (!known) {
-      reader.fail("store.durability",
-                  "must be \"written\", \"synced\" or \"memory\", got " + in_quotes(name));
-    }
-  }
+  read_choice(reader, *table, "store", "durability",
+              {Durability::kWritten, Durability::kSynced, Durability::kMemory}, durability_name,
+              store.durability);
   // Ten years: far beyond any sensible lifetime, far from overflow.
   if (auto v = reader.read_integer(*table, "ttl_s", "store", 0, 315'360'000)) {
     store.ttl = std::chrono::seconds(*v);

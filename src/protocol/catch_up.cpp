@@ -32,11 +32,7 @@ std::string position_line(std::string_view command, const StorePosition& positio
 }  // namespace
 
 bool is_store_id(std::string_view text) {
-  if (text.size() != 16) return false;
-  for (const char c : text) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
+  return is_lower_hex(text, 16);
 }
 
 std::string since_line(const StorePosition& position) {

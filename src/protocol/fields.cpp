@@ -18,4 +18,12 @@ std::vector<std::string_view> split_fields(std::string_view line) {
   return fields;
 }
 
+bool is_lower_hex(std::string_view text, std::size_t digits) {
+  if (text.size() != digits) return false;
+  for (const char c : text) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
 }  // namespace herd::protocol

@@ -39,14 +39,6 @@ Request parse_at(const std::vector<std::string_view>& fields) {
   return At{Record{std::string(fields[3]), std::move(*location), *time, std::move(at_line)}};
 }
 
-bool is_lower_hex(std::string_view text, std::size_t digits) {
-  if (text.size() != digits) return false;
-  for (const char c : text) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 bool is_nonce(std::string_view text) {

@@ -24,6 +24,10 @@ namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
+protocol::Timestamp now() {
+  return protocol::to_timestamp(std::chrono::system_clock::now());
+}
+
 std::string where(const config::ServerConfig& server) {
   return server.host + ":" + std::to_string(server.port);
 }
@@ -99,9 +103,8 @@ Server::Server(asio::io_context& io, const config::HerdConfig& herd,
                                                      *herd_.find(name), link_secret_, log_,
                                                      records_, journal_));
   }
-  const auto now = protocol::to_timestamp(std::chrono::system_clock::now());
   const auto restored =
-      records_.restore(std::move(opened.contents.records), opened.contents.cursors, now);
+      records_.restore(std::move(opened.contents.records), opened.contents.cursors, now());
   if (restored.unreadable > 0 || restored.aged_out > 0) {
     log_.failure("data file: dropped " + std::to_string(restored.unreadable) +
                  " unreadable records and " + std::to_string(restored.aged_out) +
@@ -178,14 +181,6 @@ asio::awaitable<void> Server::accept_loop() {
     std::make_shared<ClientSession>(std::move(socket), *this, next_connection_++)->start();
   }
 }
-
-namespace {
-
-protocol::Timestamp now() {
-  return protocol::to_timestamp(std::chrono::system_clock::now());
-}
-
-}  // namespace
 
 std::optional<Server::Acknowledgement> Server::handle_iamat(const protocol::IamAt& iamat) {
   const auto received = now();

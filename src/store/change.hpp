@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 namespace herd::store {
 
@@ -21,6 +22,20 @@ struct Change {
   std::string value;
   std::uint64_t lsn = 0;
   std::string source;  // kPut: the neighbour the record came from, "" for a client's IAMAT
+
+  // A record stored under sequence number `seq`, which is also its LSN.
+  static Change put(std::uint64_t seq, std::string client, std::string at_line,
+                    std::string source = {}) {
+    return Change{Kind::kPut, seq, std::move(client), std::move(at_line), seq, std::move(source)};
+  }
+  static Change erase(std::uint64_t seq, std::string client) {
+    return Change{Kind::kErase, seq, std::move(client), {}, 0, {}};
+  }
+  // A neighbour's position in its store `store_id`.
+  static Change cursor(std::uint64_t seq, std::string neighbour, std::string store_id,
+                       std::uint64_t lsn) {
+    return Change{Kind::kCursor, seq, std::move(neighbour), std::move(store_id), lsn, {}};
+  }
 };
 
 }  // namespace herd::store

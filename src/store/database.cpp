@@ -1,5 +1,6 @@
 #include "store/database.hpp"
 
+#include "protocol/catch_up.hpp"
 #include "store/change_log.hpp"
 
 #include <fcntl.h>
@@ -120,24 +121,9 @@ std::uint64_t lsn_column(sqlite3_stmt* row, int column, std::string_view what) {
   return static_cast<std::uint64_t>(sqlite3_column_int64(row, column));
 }
 
-bool is_store_id(std::string_view id) {
-  if (id.size() != 16) return false;
-  for (const char c : id) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
 std::string new_store_id() {
   try {
-    std::random_device device;
-    const std::uint64_t bits = (std::uint64_t{device()} << 32) | std::uint64_t{device()};
-    constexpr std::string_view kDigits = "0123456789abcdef";
-    std::string id(16, '0');
-    for (std::size_t i = 0; i < id.size(); ++i) {
-      id[id.size() - 1 - i] = kDigits[(bits >> (4 * i)) & 0xf];
-    }
-    return id;
+    return make_store_id();
   } catch (const std::exception& e) {
     throw Failure(SQLITE_CANTOPEN, std::string("no random numbers for a store id: ") + e.what());
   }
@@ -384,7 +370,7 @@ void Database::open_existing(Sync sync, bool zero_length, Contents& found) {
         if (value != kFormat) damaged("format '" + value + "', not '" + std::string(kFormat) + "'");
         has_format = true;
       } else if (key == "store_id") {
-        if (!is_store_id(value)) damaged("malformed store id '" + value + "'");
+        if (!protocol::is_store_id(value)) damaged("malformed store id '" + value + "'");
         found.store_id = std::move(value);
       } else if (key == "boot") {
         const char* end = value.data() + value.size();
@@ -578,6 +564,17 @@ void Database::finish_snapshot(std::uint64_t through) {
     Use(db, drop_log_.get()).integer(through).run();
   });
   first_snapshot_row_ = 0;
+}
+
+std::string make_store_id() {
+  std::random_device device;
+  const std::uint64_t bits = (std::uint64_t{device()} << 32) | std::uint64_t{device()};
+  constexpr std::string_view kDigits = "0123456789abcdef";
+  std::string id(16, '0');
+  for (std::size_t i = 0; i < id.size(); ++i) {
+    id[id.size() - 1 - i] = kDigits[(bits >> (4 * i)) & 0xf];
+  }
+  return id;
 }
 
 }  // namespace herd::store

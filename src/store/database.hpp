@@ -55,6 +55,10 @@ struct Contents {
   std::string report;  // one sentence for the log: what was found, what was done about it
 };
 
+// A new random store id: 16 lower-case hex digits. Throws if the system has no random
+// numbers to give.
+std::string make_store_id();
+
 class Database {
  public:
   // Opens or creates `file` (and its directory). Throws StoreError, naming the file, only

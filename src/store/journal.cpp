@@ -13,7 +13,6 @@ Journal::Journal(Database* database, std::uint64_t committed, OnCommit on_commit
     : database_(database),
       on_commit_(std::move(on_commit)),
       on_failure_(std::move(on_failure)),
-      pending_last_(committed),
       committed_(committed),
       snapshots_(std::move(snapshots)) {
   if (database_ == nullptr) return;
@@ -43,17 +42,8 @@ void Journal::append(Change change) {
     publish(seq);
     return;
   }
-  if (change.kind == Change::Kind::kCursor) {
-    auto [it, inserted] = pending_cursors_.try_emplace(change.key, pending_.size());
-    if (!inserted) {
-      pending_[it->second] = std::move(change);
-      pending_last_ = seq;
-      return;
-    }
-  }
   const bool was_idle = pending_.empty();
   pending_.push_back(std::move(change));
-  pending_last_ = seq;
   lock.unlock();
   if (was_idle) wake_.notify_one();
 }
@@ -104,13 +94,11 @@ bool Journal::put_back(std::vector<Change>& batch, const std::string& why) {
                std::make_move_iterator(pending_.end()));
   pending_.swap(batch);
   batch.clear();
-  pending_cursors_.clear();  // cursors appended from now on are kept apart: harmless
   return true;
 }
 
 void Journal::run() {
   std::vector<Change> batch;
-  std::uint64_t last = 0;
   for (;;) {
     {
       std::unique_lock lock(mutex_);
@@ -122,8 +110,6 @@ void Journal::run() {
         continue;
       }
       batch.swap(pending_);
-      pending_cursors_.clear();
-      last = pending_last_;
     }
     try {
       database_->write(batch);
@@ -132,6 +118,7 @@ void Journal::run() {
       continue;
     }
     changes_since_snapshot_ += batch.size();
+    const std::uint64_t last = batch.back().seq;
     batch.clear();
     publish(last);
     compact_step();

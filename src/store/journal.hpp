@@ -25,7 +25,6 @@
 #include <mutex>
 #include <string>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "store/change.hpp"
@@ -61,9 +60,7 @@ class Journal {
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
 
-  // Appends one change; its seq must be greater than any appended before. Changes of a
-  // neighbour's cursor replace an earlier one of the same batch: a cursor is only ever
-  // wanted at its newest.
+  // Appends one change; its seq must be greater than any appended before.
   void append(Change change);
 
   // The seq of the last change committed.
@@ -92,8 +89,6 @@ class Journal {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<Change> pending_;
-  std::unordered_map<std::string, std::size_t> pending_cursors_;  // neighbour -> index
-  std::uint64_t pending_last_ = 0;
   std::atomic<std::uint64_t> committed_{0};  // written under mutex_, read without
   std::multimap<std::uint64_t, std::function<void()>> waiters_;
   bool closing_ = false;

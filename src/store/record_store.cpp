@@ -1,7 +1,6 @@
 #include "store/record_store.hpp"
 
 #include <algorithm>
-#include <random>
 
 #include "protocol/request.hpp"
 
@@ -38,7 +37,7 @@ RecordStore::Restored RecordStore::restore(std::vector<StoredRecord> records,
     const bool aged_out = readable && protocol::has_aged_out(at->record, now, options_.ttl);
     if (!readable || aged_out) {
       ++(readable ? restored.aged_out : restored.unreadable);
-      journal_.append(Change{Change::Kind::kErase, ++seq_, std::move(row.client), {}, 0, {}});
+      journal_.append(Change::erase(++seq_, std::move(row.client)));
       continue;
     }
     auto [it, inserted] = records_.try_emplace(
@@ -72,8 +71,7 @@ RecordStore::Outcome RecordStore::offer(const protocol::Record& record, std::str
   entry.lsn = ++seq_;
   entry.source = source;
   index(entry);
-  journal_.append(Change{Change::Kind::kPut, seq_, record.client_id, record.at_line, seq_,
-                         std::string(source)});
+  journal_.append(Change::put(seq_, record.client_id, record.at_line, std::string(source)));
   return Outcome::kStored;
 }
 
@@ -103,11 +101,13 @@ RecordStore::Batch RecordStore::read_since(std::uint64_t after, std::uint64_t up
   Batch batch;
   batch.through = up_to;
   std::lock_guard lock(mutex_);
+  std::uint64_t considered = after;
   for (auto it = by_lsn_.upper_bound(after); it != by_lsn_.end() && it->first <= up_to; ++it) {
     if (batch.at_lines.size() == limit) {
-      batch.through = std::prev(it)->first;
+      batch.through = considered;
       break;
     }
+    considered = it->first;
     const Entry& entry = *it->second;
     if (entry.lsn > echo_from && entry.source == neighbour) continue;
     batch.at_lines.push_back(entry.record.at_line);
@@ -146,8 +146,7 @@ void RecordStore::advance(std::string_view neighbour, const protocol::StorePosit
     if (held.store_id == position.store_id && held.lsn >= position.lsn) return;
     held = position;
   }
-  journal_.append(Change{
-      Change::Kind::kCursor, ++seq_, std::string(neighbour), position.store_id, position.lsn, {}});
+  journal_.append(Change::cursor(++seq_, std::string(neighbour), position.store_id, position.lsn));
 }
 
 std::size_t RecordStore::forget_aged_out(protocol::Timestamp now, std::size_t limit) {
@@ -159,19 +158,10 @@ std::size_t RecordStore::forget_aged_out(protocol::Timestamp now, std::size_t li
     std::string client = oldest.record.client_id;
     unindex(oldest);
     records_.erase(client);
-    journal_.append(Change{Change::Kind::kErase, ++seq_, std::move(client), {}, 0, {}});
+    journal_.append(Change::erase(++seq_, std::move(client)));
     ++forgotten;
   }
   return forgotten;
-}
-
-std::string make_store_id() {
-  std::random_device random;
-  const std::uint64_t value = (std::uint64_t{random()} << 32) | random();
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id(16, '0');
-  for (int i = 0; i < 16; ++i) id[15 - i] = kHex[(value >> (4 * i)) & 0xf];
-  return id;
 }
 
 }  // namespace herd::store

@@ -130,7 +130,4 @@ class RecordStore {
 // Sequence numbers of boot `boot` start at boot << kBootShift: 2^40 changes a boot.
 inline constexpr int kBootShift = 40;
 
-// A new random store id, for a store without a data file.
-std::string make_store_id();
-
 }  // namespace herd::store

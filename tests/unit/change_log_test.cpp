@@ -10,47 +10,21 @@
 
 #include "store/change.hpp"
 #include "store/database.hpp"
+#include "store_test_support.hpp"
 
 namespace herd::store {
 namespace {
 
+using testing::sorted;
+
 constexpr std::uint64_t kMaxLsn = std::numeric_limits<std::uint64_t>::max();
 
+// A put whose LSN may differ from its seq, as a file written by hand may hold.
 Change put(std::uint64_t seq, std::uint64_t lsn, const std::string& client,
            const std::string& source, const std::string& at_line) {
-  Change change;
-  change.kind = Change::Kind::kPut;
-  change.seq = seq;
-  change.key = client;
-  change.value = at_line;
-  change.lsn = lsn;
-  change.source = source;
-  return change;
-}
-
-Change erase(std::uint64_t seq, const std::string& client) {
-  Change change;
-  change.kind = Change::Kind::kErase;
-  change.seq = seq;
-  change.key = client;
-  return change;
-}
-
-Change cursor(std::uint64_t seq, const std::string& neighbour, const std::string& store_id,
-              std::uint64_t lsn) {
-  Change change;
-  change.kind = Change::Kind::kCursor;
-  change.seq = seq;
-  change.key = neighbour;
-  change.value = store_id;
+  Change change = Change::put(seq, client, at_line, source);
   change.lsn = lsn;
   return change;
-}
-
-std::vector<StoredRecord> sorted(std::vector<StoredRecord> records) {
-  std::sort(records.begin(), records.end(),
-            [](const StoredRecord& a, const StoredRecord& b) { return a.client < b.client; });
-  return records;
 }
 
 // Folds `rows` in the order given.
@@ -71,7 +45,7 @@ void expect_record(const StoredRecord& record, const std::string& client,
 TEST(EncodeChanges, WritesOneLinePerRecordChange) {
   const std::vector<Change> changes = {
       put(3, 3, "kiwi.cs.ucla.edu", "", "AT Clark +0.1 kiwi.cs.ucla.edu +34-118 1.5"),
-      erase(4, "apple"),
+      Change::erase(4, "apple"),
       put(5, 5, "pear", "Juzang", "AT Juzang +0.2 pear +1+2 3"),
   };
   std::string out;
@@ -85,28 +59,29 @@ TEST(EncodeChanges, WritesOneLinePerRecordChange) {
 TEST(EncodeChanges, PutLineCarriesTheLsnAndEraseLineTheSeq) {
   // In real use a put's LSN is its seq; the line holds the LSN, the record's own.
   const std::vector<Change> changes = {put(7, kMaxLsn, "kiwi", "Bernard", "AT x"),
-                                       erase(8, "apple")};
+                                       Change::erase(8, "apple")};
   std::string out;
   encode_changes(changes, out);
   EXPECT_EQ(out, "P 18446744073709551615 kiwi @Bernard AT x\nE 8 apple\n");
 }
 
 TEST(EncodeChanges, CursorChangesAreSkipped) {
-  const std::vector<Change> changes = {cursor(1, "Juzang", "0123456789abcdef", 9),
+  const std::vector<Change> changes = {Change::cursor(1, "Juzang", "0123456789abcdef", 9),
                                        put(2, 2, "kiwi", "", "AT a"),
-                                       cursor(3, "Jaquez", "fedcba9876543210", 4)};
+                                       Change::cursor(3, "Jaquez", "fedcba9876543210", 4)};
   std::string out;
   encode_changes(changes, out);
   EXPECT_EQ(out, "P 2 kiwi @ AT a\n");
 
   std::string only_cursors;
-  encode_changes(std::vector<Change>{cursor(4, "Juzang", "0123456789abcdef", 10)}, only_cursors);
+  encode_changes(std::vector<Change>{Change::cursor(4, "Juzang", "0123456789abcdef", 10)},
+                 only_cursors);
   EXPECT_EQ(only_cursors, "");
 }
 
 TEST(EncodeChanges, AppendsToWhatIsThere) {
   std::string out = "P 1 kiwi @ AT a\n";
-  encode_changes(std::vector<Change>{erase(2, "kiwi")}, out);
+  encode_changes(std::vector<Change>{Change::erase(2, "kiwi")}, out);
   EXPECT_EQ(out, "P 1 kiwi @ AT a\nE 2 kiwi\n");
   encode_changes({}, out);
   EXPECT_EQ(out, "P 1 kiwi @ AT a\nE 2 kiwi\n");
@@ -134,7 +109,7 @@ TEST(ChangeFold, EncodedChangesRoundTrip) {
       put(1, 1, "kiwi.cs.ucla.edu", "", "AT Clark +0.1 kiwi.cs.ucla.edu +34-118 1.5"),
       put(2, kMaxLsn, "apple", "Juzang", "AT Juzang +0.2 apple +1+2 3"),
       put(3, 0, "zero", "Bernard", "AT Bernard +0 zero +0+0 0"),
-      cursor(4, "Juzang", "0123456789abcdef", 9),
+      Change::cursor(4, "Juzang", "0123456789abcdef", 9),
   };
   std::string row;
   encode_changes(changes, row);

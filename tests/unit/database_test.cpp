@@ -2,17 +2,19 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
-#include <random>
 #include <regex>
 #include <string>
 #include <vector>
 
+#include "store_test_support.hpp"
+
 namespace herd::store {
 namespace {
+
+using testing::sorted;
 
 namespace fs = std::filesystem;
 
@@ -20,40 +22,11 @@ constexpr std::uint64_t kBigLsn = 0xF000000000000001ull;  // above INT64_MAX
 constexpr std::uint64_t kLsn = (7ull << 40) + 5;
 
 // Changes handed to write() carry strictly increasing seqs, across calls too (the journal
-// sees to it), and a put's LSN is its seq: the helpers take the seq first, and put() makes
+// sees to it), and a put's LSN is its seq: the helpers take the seq first, and Change::put() makes
 // the LSN the seq. put_lsn() is for the tests that want another LSN.
 Change put_lsn(std::uint64_t seq, std::uint64_t lsn, const std::string& client,
                const std::string& at_line, const std::string& source = "") {
-  Change change;
-  change.kind = Change::Kind::kPut;
-  change.seq = seq;
-  change.key = client;
-  change.value = at_line;
-  change.lsn = lsn;
-  change.source = source;
-  return change;
-}
-
-Change put(std::uint64_t seq, const std::string& client, const std::string& at_line,
-           const std::string& source = "") {
-  return put_lsn(seq, seq, client, at_line, source);
-}
-
-Change erase(std::uint64_t seq, const std::string& client) {
-  Change change;
-  change.kind = Change::Kind::kErase;
-  change.seq = seq;
-  change.key = client;
-  return change;
-}
-
-Change cursor(std::uint64_t seq, const std::string& neighbour, const std::string& store_id,
-              std::uint64_t lsn) {
-  Change change;
-  change.kind = Change::Kind::kCursor;
-  change.seq = seq;
-  change.key = neighbour;
-  change.value = store_id;
+  Change change = Change::put(seq, client, at_line, source);
   change.lsn = lsn;
   return change;
 }
@@ -65,12 +38,6 @@ StoredRecord record(const std::string& client, const std::string& at_line, std::
 
 bool is_store_id(const std::string& id) {
   return std::regex_match(id, std::regex("[0-9a-f]{16}"));
-}
-
-std::vector<StoredRecord> sorted(std::vector<StoredRecord> records) {
-  std::sort(records.begin(), records.end(),
-            [](const StoredRecord& a, const StoredRecord& b) { return a.client < b.client; });
-  return records;
 }
 
 void expect_same(const std::vector<StoredRecord>& actual,
@@ -151,26 +118,8 @@ void insert_row(const fs::path& file, const std::string& table, std::int64_t key
   sqlite3_close(db);
 }
 
-class DatabaseTest : public ::testing::Test {
+class DatabaseTest : public testing::DataFileTest {
  protected:
-  void SetUp() override {
-    std::random_device random;
-    dir_ = fs::temp_directory_path() /
-           ("herd-database-test-" + std::to_string(::getpid()) + "-" + std::to_string(random()));
-    fs::create_directories(dir_);
-    file_ = dir_ / "data" / "Clark.db";
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
-
-  Contents open(Sync sync = Sync::kWritten) {
-    Contents contents;
-    Database database(file_, sync, contents);
-    return contents;
-  }
-
   void write(const std::vector<Change>& changes, Sync sync = Sync::kWritten) {
     Contents contents;
     Database database(file_, sync, contents);
@@ -183,15 +132,12 @@ class DatabaseTest : public ::testing::Test {
     batch.reserve(static_cast<std::size_t>(count));
     for (int i = 0; i < count; ++i) {
       const std::string client = "client-" + std::to_string(i);
-      batch.push_back(
-          put(static_cast<std::uint64_t>(i) + 1, client,
-              "AT Clark +0.000000000 " + client + " +34.068930-118.445127 1621464827.959498503"));
+      batch.push_back(Change::put(
+          static_cast<std::uint64_t>(i) + 1, client,
+          "AT Clark +0.000000000 " + client + " +34.068930-118.445127 1621464827.959498503"));
     }
     write(batch);
   }
-
-  fs::path dir_;
-  fs::path file_;
 };
 
 TEST_F(DatabaseTest, NewFileStartsAtBootOneWithAStoreId) {
@@ -228,11 +174,11 @@ TEST_F(DatabaseTest, RecordsAndCursorsComeBackExactly) {
   // "apple" and "zero" have LSNs other than their seqs, to see the extremes come back: the
   // LSN is text inside the log row, while the row's key (the greatest seq of the batch)
   // stays below INT64_MAX as in real use.
-  write({put(kLsn, "kiwi.cs.ucla.edu", "AT Clark +0.1 kiwi.cs.ucla.edu +34-118 1.5"),
+  write({Change::put(kLsn, "kiwi.cs.ucla.edu", "AT Clark +0.1 kiwi.cs.ucla.edu +34-118 1.5"),
          put_lsn(kLsn + 1, kBigLsn, "apple", "AT Juzang +0.2 apple +1+2 3", "Juzang"),
          put_lsn(kLsn + 2, 0, "zero", "AT Bernard +0 zero +0+0 0", "Bernard"),
-         cursor(kLsn + 3, "Juzang", "0123456789abcdef", kBigLsn),
-         cursor(kLsn + 4, "Jaquez", "fedcba9876543210", kLsn)});
+         Change::cursor(kLsn + 3, "Juzang", "0123456789abcdef", kBigLsn),
+         Change::cursor(kLsn + 4, "Jaquez", "fedcba9876543210", kLsn)});
   const Contents contents = open();
   const auto records = sorted(contents.records);
   ASSERT_EQ(records.size(), 3u);
@@ -267,11 +213,11 @@ TEST_F(DatabaseTest, RecordsAndCursorsComeBackExactly) {
 }
 
 TEST_F(DatabaseTest, EachBatchIsOneLogRowKeyedByItsGreatestSeq) {
-  write({put(3, "kiwi", "AT Clark +0.1 kiwi +34-118 1.5"), erase(4, "apple"),
+  write({Change::put(3, "kiwi", "AT Clark +0.1 kiwi +34-118 1.5"), Change::erase(4, "apple"),
          put_lsn(5, kBigLsn, "pear", "AT Juzang +0.2 pear +1+2 3", "Juzang"),
-         cursor(6, "Juzang", "0123456789abcdef", 9)});
-  write({cursor(7, "Jaquez", "fedcba9876543210", 1)});  // no record change: no row
-  write({erase(8, "kiwi")});
+         Change::cursor(6, "Juzang", "0123456789abcdef", 9)});
+  write({Change::cursor(7, "Jaquez", "fedcba9876543210", 1)});  // no record change: no row
+  write({Change::erase(8, "kiwi")});
   const auto log = rows(file_, "log");
   ASSERT_EQ(log.size(), 2u);
   EXPECT_EQ(log[0].key, 6);
@@ -295,13 +241,14 @@ TEST_F(DatabaseTest, ReusedSeqThrowsAndWritesNothing) {
   {
     Contents contents;
     Database database(file_, Sync::kWritten, contents);
-    database.write(std::vector<Change>{put(5, "kiwi", "AT a")});
+    database.write(std::vector<Change>{Change::put(5, "kiwi", "AT a")});
     // The greatest seq is the log row's key: a batch whose greatest seq was written before
     // is refused, and none of it (the cursor neither) is kept. The database stays usable.
-    EXPECT_THROW(database.write(std::vector<Change>{put(5, "apple", "AT b"),
-                                                    cursor(5, "Juzang", "0123456789abcdef", 1)}),
-                 StoreError);
-    database.write(std::vector<Change>{put(6, "pear", "AT c")});
+    EXPECT_THROW(
+        database.write(std::vector<Change>{Change::put(5, "apple", "AT b"),
+                                           Change::cursor(5, "Juzang", "0123456789abcdef", 1)}),
+        StoreError);
+    database.write(std::vector<Change>{Change::put(6, "pear", "AT c")});
   }
   const Contents contents = open();
   const auto records = sorted(contents.records);
@@ -312,8 +259,8 @@ TEST_F(DatabaseTest, ReusedSeqThrowsAndWritesNothing) {
 }
 
 TEST_F(DatabaseTest, PutReplacesAnEarlierPut) {
-  write({put(1, "kiwi", "AT Clark old", "")});
-  write({put(2, "kiwi", "AT Juzang new", "Juzang")});
+  write({Change::put(1, "kiwi", "AT Clark old", "")});
+  write({Change::put(2, "kiwi", "AT Juzang new", "Juzang")});
   const Contents contents = open();
   ASSERT_EQ(contents.records.size(), 1u);
   EXPECT_EQ(contents.records[0].at_line, "AT Juzang new");
@@ -322,8 +269,8 @@ TEST_F(DatabaseTest, PutReplacesAnEarlierPut) {
 }
 
 TEST_F(DatabaseTest, CursorReplacesAnEarlierCursor) {
-  write({cursor(1, "Juzang", "0123456789abcdef", 5)});
-  write({cursor(2, "Juzang", "1111111111111111", 1)});
+  write({Change::cursor(1, "Juzang", "0123456789abcdef", 5)});
+  write({Change::cursor(2, "Juzang", "1111111111111111", 1)});
   const Contents contents = open();
   ASSERT_EQ(contents.cursors.size(), 1u);
   EXPECT_EQ(contents.cursors[0].store_id, "1111111111111111");
@@ -331,16 +278,17 @@ TEST_F(DatabaseTest, CursorReplacesAnEarlierCursor) {
 }
 
 TEST_F(DatabaseTest, EraseRemoves) {
-  write({put(1, "kiwi", "AT a"), put(2, "apple", "AT b")});
-  write({erase(3, "kiwi"), erase(4, "never-there")});
+  write({Change::put(1, "kiwi", "AT a"), Change::put(2, "apple", "AT b")});
+  write({Change::erase(3, "kiwi"), Change::erase(4, "never-there")});
   const Contents contents = open();
   ASSERT_EQ(contents.records.size(), 1u);
   EXPECT_EQ(contents.records[0].client, "apple");
 }
 
 TEST_F(DatabaseTest, ChangesApplyInOrder) {
-  write({put(1, "kiwi", "AT a"), erase(2, "kiwi"), erase(3, "apple"), put(4, "apple", "AT b"),
-         put(5, "pear", "AT c"), put(6, "pear", "AT d")});
+  write({Change::put(1, "kiwi", "AT a"), Change::erase(2, "kiwi"), Change::erase(3, "apple"),
+         Change::put(4, "apple", "AT b"), Change::put(5, "pear", "AT c"),
+         Change::put(6, "pear", "AT d")});
   const auto records = sorted(open().records);
   ASSERT_EQ(records.size(), 2u);
   EXPECT_EQ(records[0].client, "apple");
@@ -351,7 +299,7 @@ TEST_F(DatabaseTest, ChangesApplyInOrder) {
 }
 
 TEST_F(DatabaseTest, EmptyBatchChangesNothing) {
-  write({put(1, "kiwi", "AT a")});
+  write({Change::put(1, "kiwi", "AT a")});
   write({});
   EXPECT_EQ(open().records.size(), 1u);
   EXPECT_EQ(rows(file_, "log").size(), 1u);
@@ -364,7 +312,7 @@ TEST_F(DatabaseTest, ManyBatchesOnOneOpenDatabase) {
     EXPECT_EQ(database.file(), file_);
     for (std::uint64_t i = 0; i < 100; ++i) {
       const std::vector<Change> batch = {
-          put(i + 1, "client" + std::to_string(i % 10), "AT " + std::to_string(i))};
+          Change::put(i + 1, "client" + std::to_string(i % 10), "AT " + std::to_string(i))};
       database.write(batch);
     }
   }
@@ -386,7 +334,7 @@ TEST_F(DatabaseTest, SyncedModeWrites) {
     EXPECT_EQ(contents.boot, 1u);
     // An LSN other than the seq, above INT64_MAX.
     const std::vector<Change> batch = {put_lsn(1, kBigLsn, "kiwi", "AT a"),
-                                       cursor(2, "Bernard", "0123456789abcdef", 9)};
+                                       Change::cursor(2, "Bernard", "0123456789abcdef", 9)};
     database.write(batch);
   }
   const Contents contents = open(Sync::kSynced);
@@ -628,10 +576,12 @@ TEST_F(DatabaseTest, SnapshotThenReopenGivesTheSameRecords) {
   {
     Contents contents;
     Database database(file_, Sync::kWritten, contents);
-    database.write(std::vector<Change>{put(1, "kiwi", "AT a"), put(2, "apple", "AT b"),
-                                       cursor(3, "Juzang", "0123456789abcdef", 9)});
-    database.write(std::vector<Change>{put(4, "kiwi", "AT c"), put(5, "pear", "AT d", "Juzang"),
-                                       erase(6, "apple")});
+    database.write(std::vector<Change>{Change::put(1, "kiwi", "AT a"),
+                                       Change::put(2, "apple", "AT b"),
+                                       Change::cursor(3, "Juzang", "0123456789abcdef", 9)});
+    database.write(std::vector<Change>{Change::put(4, "kiwi", "AT c"),
+                                       Change::put(5, "pear", "AT d", "Juzang"),
+                                       Change::erase(6, "apple")});
     // The store as of seq 6, in two pieces.
     database.write_snapshot(std::vector<StoredRecord>{expected[0]});
     database.write_snapshot(std::vector<StoredRecord>{expected[1]});
@@ -661,12 +611,12 @@ TEST_F(DatabaseTest, FinishSnapshotDropsOlderLogRowsAndOlderSnapshotRows) {
   {
     Contents contents;
     Database database(file_, Sync::kWritten, contents);
-    database.write(std::vector<Change>{put(1, "a", "AT a1")});
-    database.write(std::vector<Change>{put(2, "b", "AT b2")});
-    database.write(std::vector<Change>{put(3, "a", "AT a3")});
-    database.write(std::vector<Change>{erase(4, "b"), put(5, "c", "AT c5")});
-    database.write(std::vector<Change>{put(6, "a", "AT a6"), put(7, "d", "AT d7")});
-    database.write(std::vector<Change>{put(8, "c", "AT c8")});
+    database.write(std::vector<Change>{Change::put(1, "a", "AT a1")});
+    database.write(std::vector<Change>{Change::put(2, "b", "AT b2")});
+    database.write(std::vector<Change>{Change::put(3, "a", "AT a3")});
+    database.write(std::vector<Change>{Change::erase(4, "b"), Change::put(5, "c", "AT c5")});
+    database.write(std::vector<Change>{Change::put(6, "a", "AT a6"), Change::put(7, "d", "AT d7")});
+    database.write(std::vector<Change>{Change::put(8, "c", "AT c8")});
     // The store as of seq 5, the end of a batch.
     database.write_snapshot(
         std::vector<StoredRecord>{record("a", "AT a3", 3), record("c", "AT c5", 5)});
@@ -689,7 +639,7 @@ TEST_F(DatabaseTest, FinishSnapshotDropsOlderLogRowsAndOlderSnapshotRows) {
     expect_same(contents.records, expected);
     EXPECT_EQ(contents.logged_changes, 3u);
     EXPECT_EQ(database.logged_changes(), 3u);
-    database.write(std::vector<Change>{put(9, "e", "AT e9")});
+    database.write(std::vector<Change>{Change::put(9, "e", "AT e9")});
     // A second snapshot, as of seq 8: the first one's row goes, and the rows up to 8.
     database.write_snapshot(expected);
     database.finish_snapshot(8);
@@ -717,12 +667,13 @@ TEST_F(DatabaseTest, EmptySnapshotDropsEveryOlderRow) {
   {
     Contents contents;
     Database database(file_, Sync::kWritten, contents);
-    database.write(std::vector<Change>{put(1, "kiwi", "AT a"), put(2, "apple", "AT b")});
+    database.write(
+        std::vector<Change>{Change::put(1, "kiwi", "AT a"), Change::put(2, "apple", "AT b")});
     database.write_snapshot(
         std::vector<StoredRecord>{record("kiwi", "AT a", 1), record("apple", "AT b", 2)});
     database.finish_snapshot(2);
-    database.write(std::vector<Change>{erase(3, "kiwi")});
-    database.write(std::vector<Change>{erase(4, "apple")});
+    database.write(std::vector<Change>{Change::erase(3, "kiwi")});
+    database.write(std::vector<Change>{Change::erase(4, "apple")});
     // The store is empty: a snapshot without a piece.
     database.finish_snapshot(4);
   }
@@ -739,13 +690,14 @@ TEST_F(DatabaseTest, CrashBetweenWriteSnapshotAndFinishLosesNothing) {
   {
     Contents contents;
     Database database(file_, Sync::kWritten, contents);
-    database.write(
-        std::vector<Change>{put(1, "a", "AT a1"), put(2, "b", "AT b2"), put(3, "c", "AT c3")});
+    database.write(std::vector<Change>{Change::put(1, "a", "AT a1"), Change::put(2, "b", "AT b2"),
+                                       Change::put(3, "c", "AT c3")});
     database.write_snapshot(std::vector<StoredRecord>{
         record("a", "AT a1", 1), record("b", "AT b2", 2), record("c", "AT c3", 3)});
     database.finish_snapshot(3);
-    database.write(std::vector<Change>{erase(4, "a"), put(5, "b", "AT b5", "Juzang")});
-    database.write(std::vector<Change>{put(6, "d", "AT d6")});
+    database.write(
+        std::vector<Change>{Change::erase(4, "a"), Change::put(5, "b", "AT b5", "Juzang")});
+    database.write(std::vector<Change>{Change::put(6, "d", "AT d6")});
     // A new snapshot, as of seq 6, cut short: the Database goes without finishing it.
     database.write_snapshot(std::vector<StoredRecord>{expected[0]});
   }
@@ -759,7 +711,7 @@ TEST_F(DatabaseTest, CrashBetweenWriteSnapshotAndFinishLosesNothing) {
     EXPECT_EQ(contents.unreadable, 0u);
 
     // The next snapshot, whole, replaces both the old one and the piece left over.
-    database.write(std::vector<Change>{put(7, "c", "AT c7")});
+    database.write(std::vector<Change>{Change::put(7, "c", "AT c7")});
     database.write_snapshot(std::vector<StoredRecord>{expected[0], expected[2]});
     database.write_snapshot(std::vector<StoredRecord>{record("c", "AT c7", 7)});
     database.finish_snapshot(7);
@@ -777,10 +729,11 @@ TEST_F(DatabaseTest, LoggedChangesCountsRecordChangesSinceTheLastSnapshot) {
     Database database(file_, Sync::kWritten, contents);
     EXPECT_EQ(contents.logged_changes, 0u);
     EXPECT_EQ(database.logged_changes(), 0u);
-    database.write(std::vector<Change>{put(1, "kiwi", "AT a"), erase(2, "apple"),
-                                       cursor(3, "Juzang", "0123456789abcdef", 1)});
-    database.write(std::vector<Change>{cursor(4, "Juzang", "0123456789abcdef", 2)});
-    database.write(std::vector<Change>{put(5, "pear", "AT b"), put(6, "pear", "AT c")});
+    database.write(std::vector<Change>{Change::put(1, "kiwi", "AT a"), Change::erase(2, "apple"),
+                                       Change::cursor(3, "Juzang", "0123456789abcdef", 1)});
+    database.write(std::vector<Change>{Change::cursor(4, "Juzang", "0123456789abcdef", 2)});
+    database.write(
+        std::vector<Change>{Change::put(5, "pear", "AT b"), Change::put(6, "pear", "AT c")});
   }
   {
     Contents contents;
@@ -792,14 +745,14 @@ TEST_F(DatabaseTest, LoggedChangesCountsRecordChangesSinceTheLastSnapshot) {
     database.finish_snapshot(6);
   }
   EXPECT_EQ(open().logged_changes, 0u);
-  write({put(7, "kiwi", "AT d"), erase(8, "pear")});
+  write({Change::put(7, "kiwi", "AT d"), Change::erase(8, "pear")});
   const Contents contents = open();
   EXPECT_EQ(contents.logged_changes, 2u);
   expect_same(contents.records, {record("kiwi", "AT d", 7)});
 }
 
 TEST_F(DatabaseTest, UnreadableLinesAreSkippedAndCounted) {
-  write({put(1, "kiwi", "AT a"), put(2, "apple", "AT b")});
+  write({Change::put(1, "kiwi", "AT a"), Change::put(2, "apple", "AT b")});
   insert_row(file_, "log", 5,
              "P 3 pear @ AT c\n"
              "this is garbage\n"
@@ -833,7 +786,7 @@ TEST_F(DatabaseTest, UnreadableLinesAreSkippedAndCounted) {
 }
 
 TEST_F(DatabaseTest, RowThatIsNotABlobIsDamaged) {
-  write({put(1, "kiwi", "AT a")});
+  write({Change::put(1, "kiwi", "AT a")});
   run_sql(file_, "INSERT INTO log(seq, data) VALUES(2, 'P 2 apple @ AT b')");
   Contents contents = open();
   EXPECT_NE(contents.report.find("damaged (a log row is not a blob)"), std::string::npos)
@@ -842,7 +795,7 @@ TEST_F(DatabaseTest, RowThatIsNotABlobIsDamaged) {
   EXPECT_EQ(contents.boot, 1u);
   EXPECT_TRUE(fs::exists(file_.string() + ".damaged-1"));
 
-  write({put(1, "kiwi", "AT a")});
+  write({Change::put(1, "kiwi", "AT a")});
   run_sql(file_, "INSERT INTO snapshot(id, data) VALUES(1, 42)");
   contents = open();
   EXPECT_NE(contents.report.find("damaged (a snapshot row is not a blob)"), std::string::npos)

@@ -1,29 +1,27 @@
 #include "store/journal.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
-#include <filesystem>
 #include <future>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "store/database.hpp"
+#include "store_test_support.hpp"
 
 namespace herd::store {
 namespace {
 
-namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using testing::CommitReports;
+using testing::ReleaseAtEnd;
 
 constexpr const char* kId1 = "0123456789abcdef";
 constexpr const char* kId2 = "fedcba9876543210";
@@ -34,115 +32,8 @@ std::string line_for(const std::string& client, std::uint64_t seq) {
 }
 
 Change put(const std::string& client, std::uint64_t seq) {
-  Change change;
-  change.kind = Change::Kind::kPut;
-  change.seq = seq;
-  change.key = client;
-  change.value = line_for(client, seq);
-  change.lsn = seq;
-  return change;
+  return Change::put(seq, client, line_for(client, seq));
 }
-
-Change erase(const std::string& client, std::uint64_t seq) {
-  Change change;
-  change.kind = Change::Kind::kErase;
-  change.seq = seq;
-  change.key = client;
-  return change;
-}
-
-Change cursor(const std::string& neighbour, const std::string& store_id, std::uint64_t lsn,
-              std::uint64_t seq) {
-  Change change;
-  change.kind = Change::Kind::kCursor;
-  change.seq = seq;
-  change.key = neighbour;
-  change.value = store_id;
-  change.lsn = lsn;
-  return change;
-}
-
-// What a journal reported, with ways to wait for it.
-class Reports {
- public:
-  // While held, the journal's thread stays in on_commit after its next commit, so that
-  // whatever is appended meanwhile makes the next batch.
-  Journal::OnCommit on_commit() {
-    return [this](std::uint64_t seq) {
-      std::unique_lock lock(mutex_);
-      commits_.push_back(seq);
-      changed_.notify_all();
-      if (!hold_) return;
-      held_ = true;
-      const std::uint64_t releases = releases_;
-      changed_.wait(lock, [&] { return releases_ != releases; });
-    };
-  }
-  void hold() {
-    const std::lock_guard lock(mutex_);
-    hold_ = true;
-  }
-  // True once the journal's thread is held.
-  bool wait_until_held() {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, 10s, [this] { return held_; });
-  }
-  // Lets the journal's thread go; with `again`, to be held after its next commit.
-  void release(bool again = false) {
-    {
-      const std::lock_guard lock(mutex_);
-      hold_ = again;
-      held_ = false;
-      ++releases_;
-    }
-    changed_.notify_all();
-  }
-  Journal::OnFailure on_failure() {
-    return [this](const std::string& message) {
-      {
-        const std::lock_guard lock(mutex_);
-        failures_.push_back(message);
-      }
-      changed_.notify_all();
-    };
-  }
-  std::vector<std::uint64_t> commits() const {
-    const std::lock_guard lock(mutex_);
-    return commits_;
-  }
-  std::vector<std::string> failures() const {
-    const std::lock_guard lock(mutex_);
-    return failures_;
-  }
-  // True once a commit of `seq` or later was reported.
-  bool wait_for_commit(std::uint64_t seq, std::chrono::seconds timeout = 10s) {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, timeout,
-                             [&] { return !commits_.empty() && commits_.back() >= seq; });
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::condition_variable changed_;
-  std::vector<std::uint64_t> commits_;
-  std::vector<std::string> failures_;
-  bool hold_ = false;
-  bool held_ = false;
-  std::uint64_t releases_ = 0;
-};
-
-// Lets the journal's thread go when a test ends, however it ends: declared after the
-// journal, it runs before the journal's destructor waits for the thread.
-class ReleaseAtEnd {
- public:
-  explicit ReleaseAtEnd(Reports& reports) : reports_(reports) {}
-  ~ReleaseAtEnd() { reports_.release(); }
-  ReleaseAtEnd(const ReleaseAtEnd&) = delete;
-  ReleaseAtEnd& operator=(const ReleaseAtEnd&) = delete;
-
- private:
-  Reports& reports_;
-};
 
 bool strictly_increasing(const std::vector<std::uint64_t>& seqs) {
   return std::adjacent_find(seqs.begin(), seqs.end(),
@@ -152,24 +43,24 @@ bool strictly_increasing(const std::vector<std::uint64_t>& seqs) {
 // ---- Without a database ----
 
 TEST(MemoryJournal, CommitsOnAppend) {
-  Reports reports;
+  CommitReports reports;
   Journal journal(nullptr, 0, reports.on_commit(), reports.on_failure());
   EXPECT_EQ(journal.committed(), 0u);
   journal.append(put("kiwi", 5));
   EXPECT_EQ(journal.committed(), 5u);
   EXPECT_EQ(reports.commits(), std::vector<std::uint64_t>{5});
-  // Cursors are not held back for coalescing either.
-  journal.append(cursor("Juzang", kId1, 3, 6));
+  // Cursors commit at once too.
+  journal.append(Change::cursor(6, "Juzang", kId1, 3));
   EXPECT_EQ(journal.committed(), 6u);
-  journal.append(cursor("Juzang", kId1, 4, 7));
-  journal.append(erase("kiwi", 9));
+  journal.append(Change::cursor(7, "Juzang", kId1, 4));
+  journal.append(Change::erase(9, "kiwi"));
   EXPECT_EQ(journal.committed(), 9u);
   EXPECT_EQ(reports.commits(), (std::vector<std::uint64_t>{5, 6, 7, 9}));
   EXPECT_TRUE(reports.failures().empty());
 }
 
 TEST(MemoryJournal, WhenCommittedRunsAtOnceForWhatIsCommitted) {
-  Reports reports;
+  CommitReports reports;
   Journal journal(nullptr, 0, reports.on_commit(), reports.on_failure());
   journal.append(put("kiwi", 5));
   for (const std::uint64_t seq : {0, 1, 5}) {
@@ -180,7 +71,7 @@ TEST(MemoryJournal, WhenCommittedRunsAtOnceForWhatIsCommitted) {
 }
 
 TEST(MemoryJournal, WhenCommittedWaitsForALaterSeq) {
-  Reports reports;
+  CommitReports reports;
   Journal journal(nullptr, 0, reports.on_commit(), reports.on_failure());
   journal.append(put("kiwi", 5));
   std::vector<std::uint64_t> ran;
@@ -195,7 +86,7 @@ TEST(MemoryJournal, WhenCommittedWaitsForALaterSeq) {
 }
 
 TEST(MemoryJournal, StartsAtWhatTheFileHeld) {
-  Reports reports;
+  CommitReports reports;
   constexpr std::uint64_t kBase = std::uint64_t{3} << 40;
   Journal journal(nullptr, kBase, reports.on_commit(), reports.on_failure());
   EXPECT_EQ(journal.committed(), kBase);
@@ -210,26 +101,8 @@ TEST(MemoryJournal, StartsAtWhatTheFileHeld) {
 
 // ---- With a database ----
 
-class JournalFileTest : public ::testing::Test {
+class JournalFileTest : public testing::DataFileTest {
  protected:
-  void SetUp() override {
-    std::random_device random;
-    dir_ = fs::temp_directory_path() /
-           ("herd-journal-test-" + std::to_string(::getpid()) + "-" + std::to_string(random()));
-    fs::create_directories(dir_);
-    file_ = dir_ / "Clark.db";
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
-
-  Contents reopen() {
-    Contents contents;
-    const Database database(file_, Sync::kWritten, contents);
-    return contents;
-  }
-
   static std::map<std::string, StoredRecord> by_client(const Contents& contents) {
     std::map<std::string, StoredRecord> records;
     for (const auto& record : contents.records) records.emplace(record.client, record);
@@ -240,13 +113,10 @@ class JournalFileTest : public ::testing::Test {
     for (const auto& cursor : contents.cursors) cursors.emplace(cursor.neighbour, cursor);
     return cursors;
   }
-
-  fs::path dir_;
-  fs::path file_;
 };
 
 TEST_F(JournalFileTest, WhenCommittedRunsOnlyAfterTheCommit) {
-  Reports reports;
+  CommitReports reports;
   // What the callback saw; made before the journal, whose thread may run it until it stops.
   struct Seen {
     std::uint64_t committed = 0;
@@ -292,14 +162,14 @@ TEST_F(JournalFileTest, WhenCommittedRunsOnlyAfterTheCommit) {
     EXPECT_FALSE(ran_on.has_value());
     EXPECT_TRUE(reports.failures().empty());
   }
-  const auto records = by_client(reopen());
+  const auto records = by_client(open());
   ASSERT_EQ(records.size(), 2u);
   EXPECT_EQ(records.at("kiwi").at_line, line_for("kiwi", 2));
   EXPECT_EQ(records.at("kiwi").lsn, 2u);
 }
 
 TEST_F(JournalFileTest, WhatComesDuringAWriteGoesInOneMoreBatch) {
-  Reports reports;
+  CommitReports reports;
   constexpr std::uint64_t kChanges = 100;
   {
     Contents contents;
@@ -318,7 +188,7 @@ TEST_F(JournalFileTest, WhatComesDuringAWriteGoesInOneMoreBatch) {
     EXPECT_EQ(journal.committed(), kChanges);
     EXPECT_EQ(reports.commits(), (std::vector<std::uint64_t>{1, kChanges}));
   }
-  const auto records = by_client(reopen());
+  const auto records = by_client(open());
   ASSERT_EQ(records.size(), kChanges);
   for (std::uint64_t seq = 1; seq <= kChanges; ++seq) {
     const auto it = records.find("c" + std::to_string(seq));
@@ -332,7 +202,7 @@ TEST_F(JournalFileTest, AppendsFromManyThreadsAllCommit) {
   constexpr int kThreads = 4;
   constexpr int kEach = 250;
   constexpr std::uint64_t kTotal = std::uint64_t{kThreads} * kEach;
-  Reports reports;
+  CommitReports reports;
   std::mutex store_mutex;  // as the store's: seqs are taken and appended under it
   std::uint64_t seq = 0;
   std::map<std::string, std::uint64_t> expected;
@@ -360,7 +230,7 @@ TEST_F(JournalFileTest, AppendsFromManyThreadsAllCommit) {
     EXPECT_EQ(commits.back(), kTotal);
     EXPECT_TRUE(reports.failures().empty());
   }
-  const auto records = by_client(reopen());
+  const auto records = by_client(open());
   ASSERT_EQ(records.size(), kTotal);
   for (const auto& [client, lsn] : expected) {
     const auto it = records.find(client);
@@ -370,8 +240,8 @@ TEST_F(JournalFileTest, AppendsFromManyThreadsAllCommit) {
   }
 }
 
-TEST_F(JournalFileTest, CursorsOfANeighbourAreCoalescedWithinABatch) {
-  Reports reports;
+TEST_F(JournalFileTest, TheFileHoldsTheLastCursorOfABatch) {
+  CommitReports reports;
   {
     Contents contents;
     Database database(file_, Sync::kWritten, contents);
@@ -380,17 +250,17 @@ TEST_F(JournalFileTest, CursorsOfANeighbourAreCoalescedWithinABatch) {
     reports.hold();
     journal.append(put("a", 1));
     ASSERT_TRUE(reports.wait_until_held());
-    journal.append(cursor("Juzang", kId1, 10, 2));
+    journal.append(Change::cursor(2, "Juzang", kId1, 10));
     journal.append(put("b", 3));
-    journal.append(cursor("Jaquez", kId2, 7, 4));
-    journal.append(cursor("Juzang", kId1, 20, 5));
-    journal.append(cursor("Juzang", kId3, 30, 6));  // the last change is a coalesced one
+    journal.append(Change::cursor(4, "Jaquez", kId2, 7));
+    journal.append(Change::cursor(5, "Juzang", kId1, 20));
+    journal.append(Change::cursor(6, "Juzang", kId3, 30));  // the last change is a cursor
     reports.release();
     ASSERT_TRUE(reports.wait_for_commit(6));
     EXPECT_EQ(journal.committed(), 6u);
     EXPECT_EQ(reports.commits(), (std::vector<std::uint64_t>{1, 6}));
   }
-  const Contents contents = reopen();
+  const Contents contents = open();
   const auto records = by_client(contents);
   EXPECT_EQ(records.size(), 2u);
   EXPECT_TRUE(records.contains("a"));
@@ -403,8 +273,8 @@ TEST_F(JournalFileTest, CursorsOfANeighbourAreCoalescedWithinABatch) {
   EXPECT_EQ(cursors.at("Jaquez").lsn, 7u);
 }
 
-TEST_F(JournalFileTest, EachBatchCoalescesItsOwnCursors) {
-  Reports reports;
+TEST_F(JournalFileTest, TheFileHoldsTheLastCursorOfEachNeighbourAcrossBatches) {
+  CommitReports reports;
   {
     Contents contents;
     Database database(file_, Sync::kWritten, contents);
@@ -413,25 +283,25 @@ TEST_F(JournalFileTest, EachBatchCoalescesItsOwnCursors) {
     reports.hold();
     journal.append(put("a", 1));
     ASSERT_TRUE(reports.wait_until_held());
-    journal.append(cursor("Juzang", kId1, 10, 2));
+    journal.append(Change::cursor(2, "Juzang", kId1, 10));
     journal.append(put("b", 3));
-    journal.append(cursor("Jaquez", kId2, 7, 4));
-    journal.append(cursor("Juzang", kId1, 20, 5));
+    journal.append(Change::cursor(4, "Jaquez", kId2, 7));
+    journal.append(Change::cursor(5, "Juzang", kId1, 20));
     // The journal takes that batch, and is held again after writing it.
     reports.release(/*again=*/true);
     ASSERT_TRUE(reports.wait_until_held());
     ASSERT_EQ(journal.committed(), 5u);
-    // A new batch: its cursors are not confused with the last one's.
+    // A new batch: its cursors replace the last one's, in the order appended.
     journal.append(put("c", 6));
-    journal.append(cursor("Jaquez", kId1, 8, 7));
-    journal.append(cursor("Juzang", kId1, 5, 8));  // lower: the journal does not judge
-    journal.append(cursor("Jaquez", kId3, 9, 9));
+    journal.append(Change::cursor(7, "Jaquez", kId1, 8));
+    journal.append(Change::cursor(8, "Juzang", kId1, 5));  // lower: the journal does not judge
+    journal.append(Change::cursor(9, "Jaquez", kId3, 9));
     journal.append(put("d", 10));
     reports.release();
     ASSERT_TRUE(reports.wait_for_commit(10));
     EXPECT_EQ(reports.commits(), (std::vector<std::uint64_t>{1, 5, 10}));
   }
-  const Contents contents = reopen();
+  const Contents contents = open();
   const auto records = by_client(contents);
   EXPECT_EQ(records.size(), 4u);
   for (const char* client : {"a", "b", "c", "d"}) EXPECT_TRUE(records.contains(client)) << client;
@@ -444,7 +314,7 @@ TEST_F(JournalFileTest, EachBatchCoalescesItsOwnCursors) {
 }
 
 TEST_F(JournalFileTest, CloseWritesWhatIsPending) {
-  Reports reports;
+  CommitReports reports;
   {
     Contents contents;
     Database database(file_, Sync::kWritten, contents);
@@ -454,8 +324,8 @@ TEST_F(JournalFileTest, CloseWritesWhatIsPending) {
     journal.append(put("a", 1));
     ASSERT_TRUE(reports.wait_until_held());
     journal.append(put("b", 2));
-    journal.append(cursor("Juzang", kId1, 42, 3));
-    journal.append(erase("a", 4));
+    journal.append(Change::cursor(3, "Juzang", kId1, 42));
+    journal.append(Change::erase(4, "a"));
     journal.append(put("c", 5));
     std::thread releaser([&reports] {
       std::this_thread::sleep_for(200ms);
@@ -475,7 +345,7 @@ TEST_F(JournalFileTest, CloseWritesWhatIsPending) {
     journal.close();  // again: nothing to do
     EXPECT_TRUE(reports.failures().empty());
   }
-  const Contents contents = reopen();
+  const Contents contents = open();
   const auto records = by_client(contents);
   ASSERT_EQ(records.size(), 2u);
   EXPECT_EQ(records.at("b").lsn, 2u);
@@ -488,7 +358,7 @@ TEST_F(JournalFileTest, CloseWritesWhatIsPending) {
 TEST_F(JournalFileTest, DestroyingTheJournalWritesWhatIsPending) {
   constexpr std::uint64_t kChanges = 50;
   {
-    Reports reports;
+    CommitReports reports;
     Contents contents;
     Database database(file_, Sync::kWritten, contents);
     Journal journal(&database, 0, reports.on_commit(), reports.on_failure());
@@ -496,7 +366,7 @@ TEST_F(JournalFileTest, DestroyingTheJournalWritesWhatIsPending) {
       journal.append(put("c" + std::to_string(seq), seq));
     }
   }
-  EXPECT_EQ(reopen().records.size(), kChanges);
+  EXPECT_EQ(open().records.size(), kChanges);
 }
 
 }  // namespace

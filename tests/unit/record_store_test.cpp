@@ -1,16 +1,12 @@
 #include "store/record_store.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
-#include <filesystem>
 #include <future>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
@@ -19,15 +15,18 @@
 #include "protocol/request.hpp"
 #include "store/database.hpp"
 #include "store/journal.hpp"
+#include "store_test_support.hpp"
 
 namespace herd::store {
 namespace {
 
-namespace fs = std::filesystem;
 using protocol::Record;
 using protocol::StorePosition;
 using protocol::Timestamp;
 using std::chrono::seconds;
+using testing::CommitReports;
+using testing::ReleaseAtEnd;
+using testing::sorted;
 
 constexpr std::uint64_t kAll = std::numeric_limits<std::uint64_t>::max();
 constexpr std::size_t kNoLimit = std::numeric_limits<std::size_t>::max();
@@ -67,80 +66,10 @@ std::vector<std::string> lines_of(std::initializer_list<Record> records) {
   return lines;
 }
 
-// Records the seqs a journal commits. While held, the journal's thread stays in on_commit
-// after its next commit, so that what is appended meanwhile stays uncommitted.
-class Commits {
- public:
-  Journal::OnCommit on_commit() {
-    return [this](std::uint64_t seq) {
-      std::unique_lock lock(mutex_);
-      seqs_.push_back(seq);
-      if (!hold_) return;
-      held_ = true;
-      changed_.notify_all();
-      const std::uint64_t releases = releases_;
-      changed_.wait(lock, [&] { return releases_ != releases; });
-    };
-  }
-  Journal::OnFailure on_failure() {
-    return [this](const std::string& message) {
-      const std::lock_guard lock(mutex_);
-      failures_.push_back(message);
-    };
-  }
-  std::vector<std::uint64_t> seqs() const {
-    const std::lock_guard lock(mutex_);
-    return seqs_;
-  }
-  std::vector<std::string> failures() const {
-    const std::lock_guard lock(mutex_);
-    return failures_;
-  }
-  void hold() {
-    const std::lock_guard lock(mutex_);
-    hold_ = true;
-  }
-  bool wait_until_held() {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, seconds(10), [this] { return held_; });
-  }
-  void release() {
-    {
-      const std::lock_guard lock(mutex_);
-      hold_ = false;
-      held_ = false;
-      ++releases_;
-    }
-    changed_.notify_all();
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::condition_variable changed_;
-  std::vector<std::uint64_t> seqs_;
-  std::vector<std::string> failures_;
-  bool hold_ = false;
-  bool held_ = false;
-  std::uint64_t releases_ = 0;
-};
-
-// Lets the journal's thread go when a test ends, however it ends: declared after the
-// journal, it runs before the journal's destructor waits for the thread.
-class ReleaseAtEnd {
- public:
-  explicit ReleaseAtEnd(Commits& commits) : commits_(commits) {}
-  ~ReleaseAtEnd() { commits_.release(); }
-  ReleaseAtEnd(const ReleaseAtEnd&) = delete;
-  ReleaseAtEnd& operator=(const ReleaseAtEnd&) = delete;
-
- private:
-  Commits& commits_;
-};
-
 // A store whose journal has no database: every change commits as it is made.
 class MemoryStoreTest : public ::testing::Test {
  protected:
-  Commits commits_;
+  CommitReports commits_;
   Journal journal_{nullptr, 0, commits_.on_commit(), commits_.on_failure()};
 };
 
@@ -186,7 +115,7 @@ TEST_F(MemoryStoreTest, NewerReplacesOlderChangesNothing) {
   EXPECT_EQ(store.size(), 1u);
   // What changed nothing takes no sequence number and reaches no journal.
   EXPECT_EQ(store.last_seq(), seq);
-  EXPECT_EQ(commits_.seqs().size(), 2u);
+  EXPECT_EQ(commits_.commits().size(), 2u);
 }
 
 TEST_F(MemoryStoreTest, EqualTimesGoToTheLineThatSortsGreater) {
@@ -262,7 +191,7 @@ TEST_F(MemoryStoreTest, ConcurrentOffersSettleOnTheNewest) {
   }
   // Every change took one sequence number, and the journal committed each of them in order.
   EXPECT_EQ(store.last_seq(), kBoot1 + stored.load());
-  const auto seqs = commits_.seqs();
+  const auto seqs = commits_.commits();
   ASSERT_EQ(seqs.size(), stored.load());
   EXPECT_TRUE(std::is_sorted(seqs.begin(), seqs.end()));
   EXPECT_EQ(std::adjacent_find(seqs.begin(), seqs.end()), seqs.end());
@@ -282,7 +211,7 @@ TEST_F(MemoryStoreTest, SequenceNumbersStartAboveTheBoot) {
   ASSERT_EQ(store.offer(kiwi, "", kNow), RecordStore::Outcome::kStored);
   EXPECT_EQ(store.last_seq(), base + 1);
   EXPECT_EQ(journal_.committed(), base + 1);
-  EXPECT_EQ(commits_.seqs(), std::vector<std::uint64_t>{base + 1});
+  EXPECT_EQ(commits_.commits(), std::vector<std::uint64_t>{base + 1});
   // The record's LSN is base + 1: in (base, base + 1], not in (base + 1, ...].
   EXPECT_EQ(store.read_since(base, base + 1, "Bernard", 0, 10).at_lines,
             std::vector<std::string>{kiwi.at_line});
@@ -292,7 +221,7 @@ TEST_F(MemoryStoreTest, SequenceNumbersStartAboveTheBoot) {
   ASSERT_EQ(store.offer(record("apple", at(1)), "", kNow), RecordStore::Outcome::kStored);
   ASSERT_EQ(store.offer(record("kiwi", at(2)), "", kNow), RecordStore::Outcome::kStored);
   EXPECT_EQ(store.last_seq(), base + 3);
-  EXPECT_EQ(commits_.seqs(), (std::vector<std::uint64_t>{base + 1, base + 2, base + 3}));
+  EXPECT_EQ(commits_.commits(), (std::vector<std::uint64_t>{base + 1, base + 2, base + 3}));
 }
 
 TEST_F(MemoryStoreTest, ReadSinceGivesRecordsInLsnOrder) {
@@ -424,7 +353,7 @@ TEST_F(MemoryStoreTest, PositionsOfNeighbours) {
   store.advance("Juzang", {kOtherId, 10});
   EXPECT_EQ(store.position_of("Juzang"), (StorePosition{kOtherId, 10}));
   EXPECT_EQ(store.last_seq(), seq);
-  EXPECT_EQ(commits_.seqs().size(), 1u);
+  EXPECT_EQ(commits_.commits().size(), 1u);
 
   store.advance("Juzang", {kOtherId, 11});
   EXPECT_EQ(store.position_of("Juzang"), (StorePosition{kOtherId, 11}));
@@ -434,7 +363,7 @@ TEST_F(MemoryStoreTest, PositionsOfNeighbours) {
   store.advance("Juzang", {kStoreId, 2});
   EXPECT_EQ(store.position_of("Juzang"), (StorePosition{kStoreId, 3}));
   EXPECT_EQ(store.last_seq(), seq + 2);
-  EXPECT_EQ(commits_.seqs().size(), 3u);
+  EXPECT_EQ(commits_.commits().size(), 3u);
 
   store.advance("Jaquez", {kOtherId, 1});
   EXPECT_EQ(store.position_of("Jaquez"), (StorePosition{kOtherId, 1}));
@@ -495,7 +424,7 @@ TEST_F(MemoryStoreTest, ForgetAgedOutForgetsTheOldestFirstUpToTheLimit) {
   EXPECT_FALSE(store.find("b", at(1110)).has_value());
   EXPECT_TRUE(store.find("c", at(1120)).has_value());
   EXPECT_EQ(store.last_seq(), seq + 2);  // an erase each, journaled
-  EXPECT_EQ(commits_.seqs().size(), 6u);
+  EXPECT_EQ(commits_.commits().size(), 6u);
   EXPECT_EQ(lines_since(store, 0), lines_of({c, d}));
 
   EXPECT_EQ(store.forget_aged_out(at(1185), 10), 1u);
@@ -552,7 +481,7 @@ TEST_F(MemoryStoreTest, RestoreTakesBackRecordsAndCursors) {
   EXPECT_EQ(store.read_since(0, kAll, "Juzang", 0, 10).at_lines, lines_of({apple}));
 
   // The dropped rows are erased from the file: three changes journaled.
-  EXPECT_EQ(commits_.seqs().size(), 3u);
+  EXPECT_EQ(commits_.commits().size(), 3u);
   EXPECT_EQ(journal_.committed(), store.last_seq());
 
   // New LSNs are above the restored ones.
@@ -601,35 +530,7 @@ TEST_F(MemoryStoreTest, NewLsnsAreAboveEvenAnOddRestoredOne) {
 
 // ---- With a data file ----
 
-class FileStoreTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::random_device random;
-    dir_ = fs::temp_directory_path() / ("herd-record-store-test-" + std::to_string(::getpid()) +
-                                        "-" + std::to_string(random()));
-    fs::create_directories(dir_);
-    file_ = dir_ / "Clark.db";
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
-
-  Contents reopen() {
-    Contents contents;
-    const Database database(file_, Sync::kWritten, contents);
-    return contents;
-  }
-
-  static std::vector<StoredRecord> sorted(std::vector<StoredRecord> records) {
-    std::sort(records.begin(), records.end(),
-              [](const StoredRecord& x, const StoredRecord& y) { return x.client < y.client; });
-    return records;
-  }
-
-  fs::path dir_;
-  fs::path file_;
-};
+class FileStoreTest : public testing::DataFileTest {};
 
 // Waits until the journal has committed `seq`; false after ten seconds.
 bool wait_committed(Journal& journal, std::uint64_t seq) {
@@ -645,7 +546,7 @@ TEST_F(FileStoreTest, RecordsAndCursorsSurviveARestart) {
   const Record kiwi2 = record("kiwi", at(101));
   std::string store_id;
   {
-    Commits commits;
+    CommitReports commits;
     Contents contents;
     Database database(file_, Sync::kWritten, contents);
     ASSERT_EQ(contents.boot, 1u);
@@ -664,12 +565,12 @@ TEST_F(FileStoreTest, RecordsAndCursorsSurviveARestart) {
     EXPECT_EQ(store.last_seq(), kBoot1 + 6);
     ASSERT_TRUE(wait_committed(journal, store.last_seq()));
     EXPECT_EQ(journal.committed(), kBoot1 + 6);
-    ASSERT_FALSE(commits.seqs().empty());
-    EXPECT_EQ(commits.seqs().back(), kBoot1 + 6);
+    ASSERT_FALSE(commits.commits().empty());
+    EXPECT_EQ(commits.commits().back(), kBoot1 + 6);
     EXPECT_TRUE(commits.failures().empty());
   }
 
-  Commits commits;
+  CommitReports commits;
   Contents contents;
   Database database(file_, Sync::kWritten, contents);
   EXPECT_EQ(contents.boot, 2u);
@@ -714,7 +615,7 @@ TEST_F(FileStoreTest, ForgottenAndDroppedRecordsLeaveTheFile) {
   const RecordStore::Options options{.ttl = seconds(60)};
   Contents contents;
   {
-    Commits commits;
+    CommitReports commits;
     Database database(file_, Sync::kWritten, contents);
     Journal journal(&database, contents.boot << kBootShift, commits.on_commit(),
                     commits.on_failure());
@@ -726,7 +627,7 @@ TEST_F(FileStoreTest, ForgottenAndDroppedRecordsLeaveTheFile) {
 
   // a ages out while the server runs: forgotten, and erased from the file.
   {
-    Commits commits;
+    CommitReports commits;
     Database database(file_, Sync::kWritten, contents);
     ASSERT_EQ(contents.records.size(), 2u);
     Journal journal(&database, contents.boot << kBootShift, commits.on_commit(),
@@ -742,7 +643,7 @@ TEST_F(FileStoreTest, ForgottenAndDroppedRecordsLeaveTheFile) {
 
   // b ages out while the server is down: restore drops it, and erases it from the file.
   {
-    Commits commits;
+    CommitReports commits;
     Database database(file_, Sync::kWritten, contents);
     ASSERT_EQ(contents.records.size(), 1u);
     EXPECT_EQ(contents.records[0].client, "b");
@@ -755,7 +656,7 @@ TEST_F(FileStoreTest, ForgottenAndDroppedRecordsLeaveTheFile) {
     EXPECT_EQ(store.size(), 0u);
     ASSERT_TRUE(wait_committed(journal, store.last_seq()));
   }
-  EXPECT_TRUE(reopen().records.empty());
+  EXPECT_TRUE(open().records.empty());
 }
 
 TEST_F(FileStoreTest, UnreadableRowsAreErasedFromTheFile) {
@@ -770,7 +671,7 @@ TEST_F(FileStoreTest, UnreadableRowsAreErasedFromTheFile) {
     database.write(std::vector<Change>{put_kiwi, put_bad, put_mismatch});
   }
   {
-    Commits commits;
+    CommitReports commits;
     Contents contents;
     Database database(file_, Sync::kWritten, contents);
     ASSERT_EQ(contents.records.size(), 3u);
@@ -783,7 +684,7 @@ TEST_F(FileStoreTest, UnreadableRowsAreErasedFromTheFile) {
     EXPECT_EQ(restored.aged_out, 0u);
     ASSERT_TRUE(wait_committed(journal, store.last_seq()));
   }
-  const auto rows = reopen().records;
+  const auto rows = open().records;
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].client, "kiwi");
   EXPECT_EQ(rows[0].lsn, kBoot1 + 1);
@@ -794,7 +695,7 @@ TEST_F(FileStoreTest, UnreadableRowsAreErasedFromTheFile) {
 // the server to die before its replacement is committed, it would come back with that
 // record at that LSN, and the neighbour, whose position is past it, would never ask for it.
 TEST_F(FileStoreTest, AMarkNeverCoversACommittedRecordLeftUnsent) {
-  Commits commits;
+  CommitReports commits;
   Contents contents;
   Database database(file_, Sync::kWritten, contents);
   Journal journal(&database, contents.boot << kBootShift, commits.on_commit(),

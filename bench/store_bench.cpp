@@ -1,0 +1,47 @@
+// What the data file costs a record: Database::write of batches of 1 to 1000 records, as
+// the journal hands them over (docs/durability.md). Real files in a temporary directory.
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "store/database.hpp"
+#include "store/record_store.hpp"
+
+namespace {
+
+using namespace herd;
+
+void DataFileWrite(benchmark::State& state) {
+  const auto batch_size = static_cast<std::size_t>(state.range(0));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("herd-store-bench-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  {
+    store::Contents contents;
+    store::Database database(dir / "Clark.db", store::Sync::kWritten, contents);
+    std::uint64_t seq = contents.boot << store::kBootShift;
+    std::vector<store::Change> batch;
+    for ([[maybe_unused]] auto _ : state) {
+      batch.clear();
+      for (std::size_t i = 0; i < batch_size; ++i) {
+        ++seq;
+        // 100,000 clients, updated in turn.
+        const std::string client = "client-" + std::to_string(seq % 100'000);
+        batch.push_back(store::Change::put(
+            seq, client,
+            "AT Clark +0.263873386 " + client + " +34.068930-118.445127 1621464827.959498503"));
+      }
+      database.write(batch);
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * batch_size));
+  }
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(DataFileWrite)->Arg(1)->Arg(10)->Arg(100)->Arg(1000);
+
+}  // namespace
+
+BENCHMARK_MAIN();
