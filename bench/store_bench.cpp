@@ -23,14 +23,14 @@ void DataFileWrite(benchmark::State& state) {
     store::Contents contents;
     store::Database database(dir / "Clark.db", store::Sync::kWritten, contents);
     std::uint64_t seq = contents.boot << store::kBootShift;
-    std::vector<store::Change> batch;
+    store::ChangeBatch batch;
     for ([[maybe_unused]] auto _ : state) {
       batch.clear();
       for (std::size_t i = 0; i < batch_size; ++i) {
         ++seq;
         // 100,000 clients, updated in turn.
         const std::string client = "client-" + std::to_string(seq % 100'000);
-        batch.push_back(store::Change::put(
+        batch.add(store::Change::put(
             seq, client,
             "AT Clark +0.263873386 " + client + " +34.068930-118.445127 1621464827.959498503"));
       }

@@ -48,9 +48,8 @@ std::shared_ptr<spdlog::logger> EventLog::open() const {
   }
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %v", spdlog::pattern_time_type::utc);
   logger->set_level(spdlog::level::trace);
-  // Every event is flushed: an operator tailing the log sees it at once, and the cost (one
-  // write per event) is small beside the network I/O that caused it.
-  logger->flush_on(spdlog::level::trace);
+  // Flushed by write(), each event or after a turn of the event loop (defer_flushes).
+  logger->flush_on(spdlog::level::off);
   return logger;
 }
 
@@ -83,7 +82,7 @@ void EventLog::received(std::string_view peer, std::string_view line) {
   append_printable(message, peer);
   message += " < ";
   message += cut(line);
-  logger()->log(spdlog::level::info, message);
+  write(spdlog::level::info, message);
 }
 
 void EventLog::sent(std::string_view peer, std::string_view text) {
@@ -92,23 +91,34 @@ void EventLog::sent(std::string_view peer, std::string_view text) {
   append_printable(message, peer);
   message += " > ";
   message += cut(text);
-  logger()->log(spdlog::level::info, message);
+  write(spdlog::level::info, message);
 }
 
 void EventLog::event(std::string_view text) {
   std::string message(kInfo);
   message += cut(text);
-  logger()->log(spdlog::level::info, message);
+  write(spdlog::level::info, message);
 }
 
 void EventLog::failure(std::string_view text) {
   std::string message(kWarning);
   message += cut(text);
-  logger()->log(spdlog::level::warn, message);
+  write(spdlog::level::warn, message);
+}
+
+void EventLog::write(spdlog::level::level_enum level, const std::string& message) {
+  auto to = logger();
+  to->log(level, message);
+  if (deferred_flush_) return deferred_flush_->request();
+  to->flush();
 }
 
 void EventLog::flush() {
   logger()->flush();
+}
+
+void EventLog::defer_flushes(loop::Post post) {
+  deferred_flush_ = std::make_unique<loop::AfterTurn>(std::move(post), [this] { flush(); });
 }
 
 std::string EventLog::cut(std::string_view text) const {

@@ -4,6 +4,10 @@
 // retry and failure of a neighbour link or of the places source. Files rotate by size so
 // that a log cannot fill a disk; a line longer than the configured maximum is cut and its
 // full length noted. Safe to use from several threads.
+//
+// Each event is flushed to the file at once, unless flushes are deferred to an event loop
+// (defer_flushes): then one write carries every event of a busy moment, and an event of
+// an idle one still reaches the file within the loop's next turn.
 #pragma once
 
 #include <cstdint>
@@ -13,10 +17,14 @@
 #include <string_view>
 
 #include "config/config.hpp"
+#include "loop/after_turn.hpp"
 
 namespace spdlog {
 class logger;
+namespace level {
+enum level_enum : int;
 }
+}  // namespace spdlog
 
 namespace herd::log {
 
@@ -36,6 +44,11 @@ class EventLog {
 
   void flush();
 
+  // From now on events are flushed once per turn of the loop `post` queues work on, instead
+  // of each event flushing itself. Called before any other thread logs; the loop must not
+  // run after the log is gone.
+  void defer_flushes(loop::Post post);
+
   // Opens the file again (for logrotate, on SIGHUP): events after this go to a file at the
   // configured path, whatever became of the old one. On failure the old file is kept.
   void reopen();
@@ -44,12 +57,14 @@ class EventLog {
   std::shared_ptr<spdlog::logger> open() const;
   std::shared_ptr<spdlog::logger> logger() const;
   std::string cut(std::string_view text) const;
+  void write(spdlog::level::level_enum level, const std::string& message);
 
   config::LogConfig config_;
   std::string server_;
   std::size_t max_line_;
   mutable std::mutex mutex_;  // guards logger_, which reopen() replaces
   std::shared_ptr<spdlog::logger> logger_;
+  std::unique_ptr<loop::AfterTurn> deferred_flush_;  // null: each event flushes itself
 };
 
 // Replaces the value of every `key=` query parameter in a URL by `REDACTED`, so that an API

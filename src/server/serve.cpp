@@ -2,6 +2,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
 #include <exception>
@@ -159,6 +160,7 @@ int serve(const config::HerdConfig& herd, std::string_view name, const ServeOpti
   const unsigned threads = std::max(1u, options.threads);
   asio::io_context io(static_cast<int>(threads));
   log::EventLog log(herd.log, self->name);
+  log.defer_flushes([&io](std::function<void()> work) { asio::post(io, std::move(work)); });
   std::string secret = link_secret(herd, *self, log);
   Server server(io, herd, *self, make_places_source(io, herd, log), std::move(secret), log);
   server.start();

@@ -4,6 +4,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -93,7 +94,8 @@ Server::Server(asio::io_context& io, const config::HerdConfig& herd,
               [this](std::uint64_t after, std::uint64_t up_to, std::size_t limit) {
                 return records_.snapshot(after, up_to, limit);
               },
-              [this] { return records_.size(); }}),
+              [this] { return records_.size(); }},
+          [&io](std::function<void()> work) { asio::post(io, std::move(work)); }),
       records_({herd.limits.max_records, herd.store.ttl}, journal_, opened.contents.store_id,
                opened.contents.boot),
       acceptor_(asio::make_strand(io)) {

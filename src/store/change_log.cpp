@@ -1,17 +1,23 @@
 #include "store/change_log.hpp"
 
+#include <algorithm>
+#include <array>
 #include <charconv>
-
-#include "store/database.hpp"
 
 namespace herd::store {
 
 namespace {
 
+void append_number(std::uint64_t number, std::string& out) {
+  std::array<char, 24> digits{};
+  const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), number).ptr;
+  out.append(digits.data(), end);
+}
+
 void put_line(std::uint64_t lsn, std::string_view client, std::string_view source,
               std::string_view at_line, std::string& out) {
   out += "P ";
-  out += std::to_string(lsn);
+  append_number(lsn, out);
   out += ' ';
   out += client;
   out += " @";
@@ -36,23 +42,43 @@ bool parse_number(std::string_view text, std::uint64_t& out) {
 
 }  // namespace
 
-void encode_changes(std::span<const Change> changes, std::string& out) {
-  for (const auto& change : changes) {
-    switch (change.kind) {
-      case Change::Kind::kPut:
-        put_line(change.lsn, change.key, change.source, change.value, out);
-        break;
-      case Change::Kind::kErase:
-        out += "E ";
-        out += std::to_string(change.seq);
-        out += ' ';
-        out += change.key;
-        out += '\n';
-        break;
-      case Change::Kind::kCursor:
-        break;
-    }
+ChangeBatch::ChangeBatch(std::initializer_list<Change> changes) {
+  for (const auto& change : changes) add(change);
+}
+
+void ChangeBatch::add(const Change& change) {
+  switch (change.kind) {
+    case Change::Kind::kPut:
+      put_line(change.lsn, change.key, change.source, change.value, record_lines_);
+      break;
+    case Change::Kind::kErase:
+      record_lines_ += "E ";
+      append_number(change.seq, record_lines_);
+      record_lines_ += ' ';
+      record_lines_ += change.key;
+      record_lines_ += '\n';
+      break;
+    case Change::Kind::kCursor:
+      cursors_.push_back(
+          StoredCursor{std::string(change.key), std::string(change.value), change.lsn});
+      break;
   }
+  ++size_;
+  last_seq_ = std::max(last_seq_, change.seq);
+}
+
+void ChangeBatch::append(const ChangeBatch& later) {
+  record_lines_ += later.record_lines_;
+  cursors_.insert(cursors_.end(), later.cursors_.begin(), later.cursors_.end());
+  size_ += later.size_;
+  last_seq_ = std::max(last_seq_, later.last_seq_);
+}
+
+void ChangeBatch::clear() {
+  record_lines_.clear();
+  cursors_.clear();
+  size_ = 0;
+  last_seq_ = 0;
 }
 
 void encode_records(std::span<const StoredRecord> records, std::string& out) {

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <span>
 #include <string>
 #include <string_view>
@@ -19,13 +20,36 @@
 
 namespace herd::store {
 
-struct StoredRecord;
+// The changes of one transaction: the record changes (puts and erases) encoded as the
+// lines of one row, as they are added, and the neighbours' cursors, which have a table
+// of their own.
+class ChangeBatch {
+ public:
+  ChangeBatch() = default;
+  ChangeBatch(std::initializer_list<Change> changes);
 
-// Appends the record changes (puts and erases) of `changes` to `out`, one line each:
-//     P <lsn> <client> @<source> <AT line>
-//     E <seq> <client>
-// Cursor changes are not record changes and are skipped.
-void encode_changes(std::span<const Change> changes, std::string& out);
+  // Adds a change with a seq greater than any added before.
+  void add(const Change& change);
+  // Adds every change of `later`, whose seqs are all greater than any added before.
+  void append(const ChangeBatch& later);
+  void clear();  // keeps the memory, for the next batch
+
+  bool empty() const { return size_ == 0; }
+  std::size_t size() const { return size_; }  // changes of every kind
+  std::uint64_t last_seq() const { return last_seq_; }
+  // One line a record change, in order:
+  //     P <lsn> <client> @<source> <AT line>
+  //     E <seq> <client>
+  const std::string& record_lines() const { return record_lines_; }
+  const std::vector<StoredCursor>& cursors() const { return cursors_; }  // in order
+
+ private:
+  std::string record_lines_;
+  std::vector<StoredCursor> cursors_;
+  std::size_t size_ = 0;
+  std::uint64_t last_seq_ = 0;
+};
+
 // Appends `records` as put lines.
 void encode_records(std::span<const StoredRecord> records, std::string& out);
 

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "store/change.hpp"
+#include "store/change_log.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -30,19 +31,6 @@ class StoreError : public std::runtime_error {
 };
 
 enum class Sync { kWritten, kSynced };
-
-struct StoredRecord {
-  std::string client;
-  std::string at_line;
-  std::uint64_t lsn = 0;
-  std::string source;
-};
-
-struct StoredCursor {
-  std::string neighbour;
-  std::string store_id;
-  std::uint64_t lsn = 0;
-};
 
 // What opening found.
 struct Contents {
@@ -70,9 +58,9 @@ class Database {
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 
-  // Applies `changes` in one transaction, in order. Throws StoreError (disk full, say);
-  // the transaction is then rolled back and may be retried.
-  void write(std::span<const Change> changes);
+  // Applies `batch` in one transaction. Throws StoreError (disk full, say); the
+  // transaction is then rolled back and may be retried.
+  void write(const ChangeBatch& batch);
 
   // Starts a new snapshot; pieces of an abandoned one are dropped with the old snapshot.
   void begin_snapshot() { first_snapshot_row_ = 0; }

@@ -9,10 +9,18 @@
 namespace herd::store {
 
 Journal::Journal(Database* database, std::uint64_t committed, OnCommit on_commit,
-                 OnFailure on_failure, SnapshotSource snapshots)
+                 OnFailure on_failure, SnapshotSource snapshots, loop::Post post)
     : database_(database),
       on_commit_(std::move(on_commit)),
       on_failure_(std::move(on_failure)),
+      end_of_turn_(std::move(post),
+                   [this] {
+                     {
+                       std::lock_guard lock(mutex_);
+                       batch_ready_ = true;
+                     }
+                     wake_.notify_one();
+                   }),
       committed_(committed),
       snapshots_(std::move(snapshots)) {
   if (database_ == nullptr) return;
@@ -34,18 +42,17 @@ void Journal::close() {
   if (thread_.joinable()) thread_.join();
 }
 
-void Journal::append(Change change) {
+void Journal::append(const Change& change) {
   std::unique_lock lock(mutex_);
-  const std::uint64_t seq = change.seq;
   if (database_ == nullptr || closing_) {
     lock.unlock();
-    publish(seq);
+    publish(change.seq);
     return;
   }
-  const bool was_idle = pending_.empty();
-  pending_.push_back(std::move(change));
+  const bool first = pending_.empty();
+  pending_.add(change);
   lock.unlock();
-  if (was_idle) wake_.notify_one();
+  if (first) end_of_turn_.request();
 }
 
 std::uint64_t Journal::committed() const {
@@ -77,7 +84,7 @@ void Journal::publish(std::uint64_t seq) {
   for (auto& done : ready) done();
 }
 
-bool Journal::put_back(std::vector<Change>& batch, const std::string& why) {
+bool Journal::put_back(ChangeBatch& batch, const std::string& why) {
   {
     std::lock_guard lock(mutex_);
     if (closing_) {
@@ -90,26 +97,29 @@ bool Journal::put_back(std::vector<Change>& batch, const std::string& why) {
   std::this_thread::sleep_for(std::chrono::seconds(1));
   std::lock_guard lock(mutex_);
   // The failed batch goes first again, before what came meanwhile.
-  batch.insert(batch.end(), std::make_move_iterator(pending_.begin()),
-               std::make_move_iterator(pending_.end()));
-  pending_.swap(batch);
+  batch.append(pending_);
+  std::swap(pending_, batch);
   batch.clear();
+  batch_ready_ = true;
   return true;
 }
 
 void Journal::run() {
-  std::vector<Change> batch;
+  ChangeBatch batch;
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return closing_ || !pending_.empty() || compacting_; });
-      if (pending_.empty() && closing_) return;  // nothing left to write
-      if (pending_.empty()) {
+      wake_.wait(lock, [this] { return closing_ || batch_ready_ || compacting_; });
+      if (batch_ready_ || closing_) {
+        std::swap(batch, pending_);
+        batch_ready_ = false;
+      }
+      if (batch.empty()) {
+        if (closing_) return;  // nothing left to write
         lock.unlock();
         compact_step();
         continue;
       }
-      batch.swap(pending_);
     }
     try {
       database_->write(batch);
@@ -118,7 +128,7 @@ void Journal::run() {
       continue;
     }
     changes_since_snapshot_ += batch.size();
-    const std::uint64_t last = batch.back().seq;
+    const std::uint64_t last = batch.last_seq();
     batch.clear();
     publish(last);
     compact_step();
@@ -129,7 +139,10 @@ void Journal::compact_step() {
   constexpr std::size_t kRecordsAStep = 4096;
   if (!snapshots_.read) return;
   if (!compacting_) {
-    if (changes_since_snapshot_ < std::max(kCompactAfter, 2 * snapshots_.size())) return;
+    if (changes_since_snapshot_ < kCompactAfter ||
+        changes_since_snapshot_ < 2 * snapshots_.size()) {
+      return;
+    }
     std::lock_guard lock(mutex_);
     compacting_ = true;
     snapshot_through_ = committed_.load(std::memory_order_relaxed);

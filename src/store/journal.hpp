@@ -2,11 +2,12 @@
 // own, and says when each change is committed.
 //
 // Changes are appended in sequence order under the store's lock and written in that order,
-// one transaction a batch: every change appended while the previous transaction was being
-// written goes into the next one, so under load one commit (one fsync, when synced)
-// covers many records. An AT reply waits for its record's commit (when_committed), and a
-// neighbour link sends only committed records (committed()), so nothing leaves a server
-// before it would survive the server's death.
+// one transaction a batch. A batch is what the event loop appended in its turn (see
+// loop/after_turn.hpp), and more if the previous transaction was still being written: so
+// under load one commit (one fsync, when synced) covers many records, and an idle server
+// commits a record as soon as the turn that made it ends. An AT reply waits for its record's commit
+// (when_committed), and a neighbour link sends only committed records (committed()), so nothing
+// leaves a server before it would survive the server's death.
 //
 // The file grows by one row a batch. Once the rows written since the last snapshot hold
 // more changes than twice the records stored (and at least kCompactAfter), the journal
@@ -27,13 +28,13 @@
 #include <thread>
 #include <vector>
 
+#include "loop/after_turn.hpp"
 #include "store/change.hpp"
+#include "store/change_log.hpp"
 
 namespace herd::store {
 
 class Database;
-struct StoredRecord;
-
 // Where a snapshot's records come from: the store.
 struct SnapshotSource {
   // Records with an LSN in (after, up_to], oldest first, at most `limit`.
@@ -54,14 +55,17 @@ class Journal {
   // appending one (without): it must be quick and must not call back into the journal's
   // appenders. `on_failure` reports a failed transaction, which is retried after a second.
   // Every change up to `committed` is already in the file (the boots before this one).
+  // `post` queues work on the event loop whose turns make the batches; without one, each
+  // append that finds the journal idle starts a batch at once.
   Journal(Database* database, std::uint64_t committed, OnCommit on_commit, OnFailure on_failure,
-          SnapshotSource snapshots = {});
+          SnapshotSource snapshots = {}, loop::Post post = {});
   ~Journal();  // writes what is pending, then stops
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
 
-  // Appends one change; its seq must be greater than any appended before.
-  void append(Change change);
+  // Appends one change; its seq must be greater than any appended before. Copies what it
+  // keeps of the change.
+  void append(const Change& change);
 
   // The seq of the last change committed.
   std::uint64_t committed() const;
@@ -78,7 +82,7 @@ class Journal {
   void publish(std::uint64_t seq);
   // After a failed write: false when closing (the batch is given up), else true once the
   // batch is back at the head of what is pending.
-  bool put_back(std::vector<Change>& batch, const std::string& why);
+  bool put_back(ChangeBatch& batch, const std::string& why);
   // One step of writing a snapshot, when one is due or under way; on the journal's thread.
   void compact_step();
 
@@ -88,7 +92,9 @@ class Journal {
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  std::vector<Change> pending_;
+  ChangeBatch pending_;
+  bool batch_ready_ = false;  // the turn that appended pending_ has ended
+  loop::AfterTurn end_of_turn_;
   std::atomic<std::uint64_t> committed_{0};  // written under mutex_, read without
   std::multimap<std::uint64_t, std::function<void()>> waiters_;
   bool closing_ = false;

@@ -37,7 +37,7 @@ RecordStore::Restored RecordStore::restore(std::vector<StoredRecord> records,
     const bool aged_out = readable && protocol::has_aged_out(at->record, now, options_.ttl);
     if (!readable || aged_out) {
       ++(readable ? restored.aged_out : restored.unreadable);
-      journal_.append(Change::erase(++seq_, std::move(row.client)));
+      journal_.append(Change::erase(++seq_, row.client));
       continue;
     }
     auto [it, inserted] = records_.try_emplace(
@@ -45,6 +45,7 @@ RecordStore::Restored RecordStore::restore(std::vector<StoredRecord> records,
     index(it->second);
     ++restored.records;
   }
+  size_.store(records_.size(), std::memory_order_relaxed);
   for (const auto& cursor : cursors) {
     positions_[cursor.neighbour] = protocol::StorePosition{cursor.store_id, cursor.lsn};
   }
@@ -59,6 +60,7 @@ RecordStore::Outcome RecordStore::offer(const protocol::Record& record, std::str
   if (it == records_.end()) {
     if (records_.size() >= options_.capacity) return Outcome::kFull;
     it = records_.try_emplace(record.client_id).first;
+    size_.store(records_.size(), std::memory_order_relaxed);
   } else {
     if (!protocol::is_newer(record, it->second.record)) return Outcome::kNotNewer;
     unindex(it->second);
@@ -71,7 +73,7 @@ RecordStore::Outcome RecordStore::offer(const protocol::Record& record, std::str
   entry.lsn = ++seq_;
   entry.source = source;
   index(entry);
-  journal_.append(Change::put(seq_, record.client_id, record.at_line, std::string(source)));
+  journal_.append(Change::put(seq_, record.client_id, record.at_line, source));
   return Outcome::kStored;
 }
 
@@ -83,11 +85,6 @@ std::optional<protocol::Record> RecordStore::find(std::string_view client_id,
     return std::nullopt;
   }
   return it->second.record;
-}
-
-std::size_t RecordStore::size() const {
-  std::lock_guard lock(mutex_);
-  return records_.size();
 }
 
 std::uint64_t RecordStore::last_seq() const {
@@ -146,7 +143,7 @@ void RecordStore::advance(std::string_view neighbour, const protocol::StorePosit
     if (held.store_id == position.store_id && held.lsn >= position.lsn) return;
     held = position;
   }
-  journal_.append(Change::cursor(++seq_, std::string(neighbour), position.store_id, position.lsn));
+  journal_.append(Change::cursor(++seq_, neighbour, position.store_id, position.lsn));
 }
 
 std::size_t RecordStore::forget_aged_out(protocol::Timestamp now, std::size_t limit) {
@@ -155,10 +152,11 @@ std::size_t RecordStore::forget_aged_out(protocol::Timestamp now, std::size_t li
   while (forgotten < limit && !by_age_.empty()) {
     const Entry& oldest = *by_age_.begin()->second;
     if (!protocol::has_aged_out(oldest.record, now, options_.ttl)) break;
-    std::string client = oldest.record.client_id;
+    const std::string client = oldest.record.client_id;
     unindex(oldest);
     records_.erase(client);
-    journal_.append(Change::erase(++seq_, std::move(client)));
+    size_.store(records_.size(), std::memory_order_relaxed);
+    journal_.append(Change::erase(++seq_, client));
     ++forgotten;
   }
   return forgotten;

@@ -10,6 +10,7 @@
 // under the same lock.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -64,7 +65,8 @@ class RecordStore {
   // for an unknown client and for one whose record has aged out.
   std::optional<protocol::Record> find(std::string_view client_id, protocol::Timestamp now) const;
 
-  std::size_t size() const;
+  // Read without the store's lock, so that the journal's thread may ask at every batch.
+  std::size_t size() const { return size_.load(std::memory_order_relaxed); }
   const std::string& store_id() const { return store_id_; }
   // The sequence number of the last change made.
   std::uint64_t last_seq() const;
@@ -122,6 +124,7 @@ class RecordStore {
   Records records_;
   std::map<std::uint64_t, const Entry*> by_lsn_;
   std::multimap<protocol::Timestamp, const Entry*> by_age_;
+  std::atomic<std::size_t> size_{0};  // records_.size(), written under mutex_
   std::unordered_map<std::string, protocol::StorePosition, Hash, std::equal_to<>> positions_;
   // New LSN -> the LSN it displaced, until the new one is committed (Batch::mark).
   std::map<std::uint64_t, std::uint64_t> displaced_;

@@ -20,8 +20,8 @@ using testing::sorted;
 constexpr std::uint64_t kMaxLsn = std::numeric_limits<std::uint64_t>::max();
 
 // A put whose LSN may differ from its seq, as a file written by hand may hold.
-Change put(std::uint64_t seq, std::uint64_t lsn, const std::string& client,
-           const std::string& source, const std::string& at_line) {
+Change put(std::uint64_t seq, std::uint64_t lsn, std::string_view client, std::string_view source,
+           std::string_view at_line) {
   Change change = Change::put(seq, client, at_line, source);
   change.lsn = lsn;
   return change;
@@ -43,14 +43,14 @@ void expect_record(const StoredRecord& record, const std::string& client,
 }
 
 TEST(EncodeChanges, WritesOneLinePerRecordChange) {
-  const std::vector<Change> changes = {
+  const ChangeBatch batch = {
       put(3, 3, "kiwi.cs.ucla.edu", "", "AT Clark +0.1 kiwi.cs.ucla.edu +34-118 1.5"),
       Change::erase(4, "apple"),
       put(5, 5, "pear", "Juzang", "AT Juzang +0.2 pear +1+2 3"),
   };
-  std::string out;
-  encode_changes(changes, out);
-  EXPECT_EQ(out,
+  EXPECT_EQ(batch.size(), 3u);
+  EXPECT_EQ(batch.last_seq(), 5u);
+  EXPECT_EQ(batch.record_lines(),
             "P 3 kiwi.cs.ucla.edu @ AT Clark +0.1 kiwi.cs.ucla.edu +34-118 1.5\n"
             "E 4 apple\n"
             "P 5 pear @Juzang AT Juzang +0.2 pear +1+2 3\n");
@@ -58,33 +58,63 @@ TEST(EncodeChanges, WritesOneLinePerRecordChange) {
 
 TEST(EncodeChanges, PutLineCarriesTheLsnAndEraseLineTheSeq) {
   // In real use a put's LSN is its seq; the line holds the LSN, the record's own.
-  const std::vector<Change> changes = {put(7, kMaxLsn, "kiwi", "Bernard", "AT x"),
-                                       Change::erase(8, "apple")};
-  std::string out;
-  encode_changes(changes, out);
-  EXPECT_EQ(out, "P 18446744073709551615 kiwi @Bernard AT x\nE 8 apple\n");
+  const ChangeBatch batch = {put(7, kMaxLsn, "kiwi", "Bernard", "AT x"), Change::erase(8, "apple")};
+  EXPECT_EQ(batch.record_lines(), "P 18446744073709551615 kiwi @Bernard AT x\nE 8 apple\n");
+  EXPECT_EQ(batch.last_seq(), 8u);
 }
 
-TEST(EncodeChanges, CursorChangesAreSkipped) {
-  const std::vector<Change> changes = {Change::cursor(1, "Juzang", "0123456789abcdef", 9),
-                                       put(2, 2, "kiwi", "", "AT a"),
-                                       Change::cursor(3, "Jaquez", "fedcba9876543210", 4)};
-  std::string out;
-  encode_changes(changes, out);
-  EXPECT_EQ(out, "P 2 kiwi @ AT a\n");
+TEST(EncodeChanges, CursorChangesAreKeptApartInOrder) {
+  const ChangeBatch batch = {Change::cursor(1, "Juzang", "0123456789abcdef", 9),
+                             put(2, 2, "kiwi", "", "AT a"),
+                             Change::cursor(3, "Jaquez", "fedcba9876543210", 4)};
+  EXPECT_EQ(batch.record_lines(), "P 2 kiwi @ AT a\n");
+  ASSERT_EQ(batch.cursors().size(), 2u);
+  EXPECT_EQ(batch.cursors()[0].neighbour, "Juzang");
+  EXPECT_EQ(batch.cursors()[0].store_id, "0123456789abcdef");
+  EXPECT_EQ(batch.cursors()[0].lsn, 9u);
+  EXPECT_EQ(batch.cursors()[1].neighbour, "Jaquez");
+  EXPECT_EQ(batch.cursors()[1].lsn, 4u);
+  EXPECT_EQ(batch.size(), 3u);
+  EXPECT_EQ(batch.last_seq(), 3u);
 
-  std::string only_cursors;
-  encode_changes(std::vector<Change>{Change::cursor(4, "Juzang", "0123456789abcdef", 10)},
-                 only_cursors);
-  EXPECT_EQ(only_cursors, "");
+  const ChangeBatch only_cursors = {Change::cursor(4, "Juzang", "0123456789abcdef", 10)};
+  EXPECT_EQ(only_cursors.record_lines(), "");
+  EXPECT_FALSE(only_cursors.empty());
 }
 
-TEST(EncodeChanges, AppendsToWhatIsThere) {
-  std::string out = "P 1 kiwi @ AT a\n";
-  encode_changes(std::vector<Change>{Change::erase(2, "kiwi")}, out);
-  EXPECT_EQ(out, "P 1 kiwi @ AT a\nE 2 kiwi\n");
-  encode_changes({}, out);
-  EXPECT_EQ(out, "P 1 kiwi @ AT a\nE 2 kiwi\n");
+TEST(EncodeChanges, CopiesWhatTheChangeViews) {
+  ChangeBatch batch;
+  {
+    std::string client = "kiwi";
+    std::string line = "AT Clark +0.1 kiwi +34-118 1.5";
+    batch.add(Change::put(1, client, line));
+    std::string neighbour = "Juzang";
+    batch.add(Change::cursor(2, neighbour, "0123456789abcdef", 5));
+    client.assign("XXXX");
+    line.assign(line.size(), 'X');
+    neighbour.assign("XXXXXX");
+  }
+  EXPECT_EQ(batch.record_lines(), "P 1 kiwi @ AT Clark +0.1 kiwi +34-118 1.5\n");
+  ASSERT_EQ(batch.cursors().size(), 1u);
+  EXPECT_EQ(batch.cursors()[0].neighbour, "Juzang");
+}
+
+TEST(EncodeChanges, AppendAndClear) {
+  ChangeBatch batch = {put(1, 1, "kiwi", "", "AT a")};
+  const ChangeBatch later = {Change::erase(2, "kiwi"),
+                             Change::cursor(3, "Juzang", "0123456789abcdef", 7)};
+  batch.append(later);
+  EXPECT_EQ(batch.record_lines(), "P 1 kiwi @ AT a\nE 2 kiwi\n");
+  EXPECT_EQ(batch.cursors().size(), 1u);
+  EXPECT_EQ(batch.size(), 3u);
+  EXPECT_EQ(batch.last_seq(), 3u);
+  batch.append(ChangeBatch{});
+  EXPECT_EQ(batch.size(), 3u);
+  batch.clear();
+  EXPECT_TRUE(batch.empty());
+  EXPECT_EQ(batch.record_lines(), "");
+  EXPECT_TRUE(batch.cursors().empty());
+  EXPECT_EQ(batch.last_seq(), 0u);
 }
 
 TEST(EncodeRecords, WritesPutLines) {
@@ -105,15 +135,13 @@ TEST(EncodeRecords, WritesPutLines) {
 }
 
 TEST(ChangeFold, EncodedChangesRoundTrip) {
-  const std::vector<Change> changes = {
+  const ChangeBatch batch = {
       put(1, 1, "kiwi.cs.ucla.edu", "", "AT Clark +0.1 kiwi.cs.ucla.edu +34-118 1.5"),
       put(2, kMaxLsn, "apple", "Juzang", "AT Juzang +0.2 apple +1+2 3"),
       put(3, 0, "zero", "Bernard", "AT Bernard +0 zero +0+0 0"),
       Change::cursor(4, "Juzang", "0123456789abcdef", 9),
   };
-  std::string row;
-  encode_changes(changes, row);
-  const auto records = fold({row});
+  const auto records = fold({batch.record_lines()});
   ASSERT_EQ(records.size(), 3u);
   expect_record(records[0], "apple", "AT Juzang +0.2 apple +1+2 3", kMaxLsn, "Juzang");
   expect_record(records[1], "kiwi.cs.ucla.edu", "AT Clark +0.1 kiwi.cs.ucla.edu +34-118 1.5", 1,
@@ -192,8 +220,8 @@ TEST(ChangeFold, EraseOfAnUnknownClientLeavesNothing) {
 }
 
 TEST(ChangeFold, EmptySourceRoundTripsAsEmpty) {
-  std::string row;
-  encode_changes(std::vector<Change>{put(4, 4, "kiwi", "", "AT Clark +0.1 kiwi +34-118 1.5")}, row);
+  const std::string row =
+      ChangeBatch{put(4, 4, "kiwi", "", "AT Clark +0.1 kiwi +34-118 1.5")}.record_lines();
   EXPECT_EQ(row, "P 4 kiwi @ AT Clark +0.1 kiwi +34-118 1.5\n");
   const auto records = fold({row});
   ASSERT_EQ(records.size(), 1u);

@@ -24,8 +24,8 @@ constexpr std::uint64_t kLsn = (7ull << 40) + 5;
 // Changes handed to write() carry strictly increasing seqs, across calls too (the journal
 // sees to it), and a put's LSN is its seq: the helpers take the seq first, and Change::put() makes
 // the LSN the seq. put_lsn() is for the tests that want another LSN.
-Change put_lsn(std::uint64_t seq, std::uint64_t lsn, const std::string& client,
-               const std::string& at_line, const std::string& source = "") {
+Change put_lsn(std::uint64_t seq, std::uint64_t lsn, std::string_view client,
+               std::string_view at_line, std::string_view source = "") {
   Change change = Change::put(seq, client, at_line, source);
   change.lsn = lsn;
   return change;
@@ -120,19 +120,18 @@ void insert_row(const fs::path& file, const std::string& table, std::int64_t key
 
 class DatabaseTest : public testing::DataFileTest {
  protected:
-  void write(const std::vector<Change>& changes, Sync sync = Sync::kWritten) {
+  void write(const ChangeBatch& batch, Sync sync = Sync::kWritten) {
     Contents contents;
     Database database(file_, sync, contents);
-    database.write(changes);
+    database.write(batch);
   }
 
   // Enough records for a file of many pages.
   void write_many(int count) {
-    std::vector<Change> batch;
-    batch.reserve(static_cast<std::size_t>(count));
+    ChangeBatch batch;
     for (int i = 0; i < count; ++i) {
       const std::string client = "client-" + std::to_string(i);
-      batch.push_back(Change::put(
+      batch.add(Change::put(
           static_cast<std::uint64_t>(i) + 1, client,
           "AT Clark +0.000000000 " + client + " +34.068930-118.445127 1621464827.959498503"));
     }
@@ -241,14 +240,13 @@ TEST_F(DatabaseTest, ReusedSeqThrowsAndWritesNothing) {
   {
     Contents contents;
     Database database(file_, Sync::kWritten, contents);
-    database.write(std::vector<Change>{Change::put(5, "kiwi", "AT a")});
+    database.write(ChangeBatch{Change::put(5, "kiwi", "AT a")});
     // The greatest seq is the log row's key: a batch whose greatest seq was written before
     // is refused, and none of it (the cursor neither) is kept. The database stays usable.
-    EXPECT_THROW(
-        database.write(std::vector<Change>{Change::put(5, "apple", "AT b"),
-                                           Change::cursor(5, "Juzang", "0123456789abcdef", 1)}),
-        StoreError);
-    database.write(std::vector<Change>{Change::put(6, "pear", "AT c")});
+    EXPECT_THROW(database.write(ChangeBatch{Change::put(5, "apple", "AT b"),
+                                            Change::cursor(5, "Juzang", "0123456789abcdef", 1)}),
+                 StoreError);
+    database.write(ChangeBatch{Change::put(6, "pear", "AT c")});
   }
   const Contents contents = open();
   const auto records = sorted(contents.records);
@@ -311,7 +309,7 @@ TEST_F(DatabaseTest, ManyBatchesOnOneOpenDatabase) {
     Database database(file_, Sync::kWritten, contents);
     EXPECT_EQ(database.file(), file_);
     for (std::uint64_t i = 0; i < 100; ++i) {
-      const std::vector<Change> batch = {
+      const ChangeBatch batch = {
           Change::put(i + 1, "client" + std::to_string(i % 10), "AT " + std::to_string(i))};
       database.write(batch);
     }
@@ -333,8 +331,8 @@ TEST_F(DatabaseTest, SyncedModeWrites) {
     Database database(file_, Sync::kSynced, contents);
     EXPECT_EQ(contents.boot, 1u);
     // An LSN other than the seq, above INT64_MAX.
-    const std::vector<Change> batch = {put_lsn(1, kBigLsn, "kiwi", "AT a"),
-                                       Change::cursor(2, "Bernard", "0123456789abcdef", 9)};
+    const ChangeBatch batch = {put_lsn(1, kBigLsn, "kiwi", "AT a"),
+                               Change::cursor(2, "Bernard", "0123456789abcdef", 9)};
     database.write(batch);
   }
   const Contents contents = open(Sync::kSynced);
@@ -576,12 +574,11 @@ TEST_F(DatabaseTest, SnapshotThenReopenGivesTheSameRecords) {
   {
     Contents contents;
     Database database(file_, Sync::kWritten, contents);
-    database.write(std::vector<Change>{Change::put(1, "kiwi", "AT a"),
-                                       Change::put(2, "apple", "AT b"),
-                                       Change::cursor(3, "Juzang", "0123456789abcdef", 9)});
-    database.write(std::vector<Change>{Change::put(4, "kiwi", "AT c"),
-                                       Change::put(5, "pear", "AT d", "Juzang"),
-                                       Change::erase(6, "apple")});
+    database.write(ChangeBatch{Change::put(1, "kiwi", "AT a"), Change::put(2, "apple", "AT b"),
+                               Change::cursor(3, "Juzang", "0123456789abcdef", 9)});
+    database.write(ChangeBatch{Change::put(4, "kiwi", "AT c"),
+                               Change::put(5, "pear", "AT d", "Juzang"),
+                               Change::erase(6, "apple")});
     // The store as of seq 6, in two pieces.
     database.write_snapshot(std::vector<StoredRecord>{expected[0]});
     database.write_snapshot(std::vector<StoredRecord>{expected[1]});
@@ -611,12 +608,12 @@ TEST_F(DatabaseTest, FinishSnapshotDropsOlderLogRowsAndOlderSnapshotRows) {
   {
     Contents contents;
     Database database(file_, Sync::kWritten, contents);
-    database.write(std::vector<Change>{Change::put(1, "a", "AT a1")});
-    database.write(std::vector<Change>{Change::put(2, "b", "AT b2")});
-    database.write(std::vector<Change>{Change::put(3, "a", "AT a3")});
-    database.write(std::vector<Change>{Change::erase(4, "b"), Change::put(5, "c", "AT c5")});
-    database.write(std::vector<Change>{Change::put(6, "a", "AT a6"), Change::put(7, "d", "AT d7")});
-    database.write(std::vector<Change>{Change::put(8, "c", "AT c8")});
+    database.write(ChangeBatch{Change::put(1, "a", "AT a1")});
+    database.write(ChangeBatch{Change::put(2, "b", "AT b2")});
+    database.write(ChangeBatch{Change::put(3, "a", "AT a3")});
+    database.write(ChangeBatch{Change::erase(4, "b"), Change::put(5, "c", "AT c5")});
+    database.write(ChangeBatch{Change::put(6, "a", "AT a6"), Change::put(7, "d", "AT d7")});
+    database.write(ChangeBatch{Change::put(8, "c", "AT c8")});
     // The store as of seq 5, the end of a batch.
     database.write_snapshot(
         std::vector<StoredRecord>{record("a", "AT a3", 3), record("c", "AT c5", 5)});
@@ -639,7 +636,7 @@ TEST_F(DatabaseTest, FinishSnapshotDropsOlderLogRowsAndOlderSnapshotRows) {
     expect_same(contents.records, expected);
     EXPECT_EQ(contents.logged_changes, 3u);
     EXPECT_EQ(database.logged_changes(), 3u);
-    database.write(std::vector<Change>{Change::put(9, "e", "AT e9")});
+    database.write(ChangeBatch{Change::put(9, "e", "AT e9")});
     // A second snapshot, as of seq 8: the first one's row goes, and the rows up to 8.
     database.write_snapshot(expected);
     database.finish_snapshot(8);
@@ -667,13 +664,12 @@ TEST_F(DatabaseTest, EmptySnapshotDropsEveryOlderRow) {
   {
     Contents contents;
     Database database(file_, Sync::kWritten, contents);
-    database.write(
-        std::vector<Change>{Change::put(1, "kiwi", "AT a"), Change::put(2, "apple", "AT b")});
+    database.write(ChangeBatch{Change::put(1, "kiwi", "AT a"), Change::put(2, "apple", "AT b")});
     database.write_snapshot(
         std::vector<StoredRecord>{record("kiwi", "AT a", 1), record("apple", "AT b", 2)});
     database.finish_snapshot(2);
-    database.write(std::vector<Change>{Change::erase(3, "kiwi")});
-    database.write(std::vector<Change>{Change::erase(4, "apple")});
+    database.write(ChangeBatch{Change::erase(3, "kiwi")});
+    database.write(ChangeBatch{Change::erase(4, "apple")});
     // The store is empty: a snapshot without a piece.
     database.finish_snapshot(4);
   }
@@ -690,14 +686,13 @@ TEST_F(DatabaseTest, CrashBetweenWriteSnapshotAndFinishLosesNothing) {
   {
     Contents contents;
     Database database(file_, Sync::kWritten, contents);
-    database.write(std::vector<Change>{Change::put(1, "a", "AT a1"), Change::put(2, "b", "AT b2"),
-                                       Change::put(3, "c", "AT c3")});
+    database.write(ChangeBatch{Change::put(1, "a", "AT a1"), Change::put(2, "b", "AT b2"),
+                               Change::put(3, "c", "AT c3")});
     database.write_snapshot(std::vector<StoredRecord>{
         record("a", "AT a1", 1), record("b", "AT b2", 2), record("c", "AT c3", 3)});
     database.finish_snapshot(3);
-    database.write(
-        std::vector<Change>{Change::erase(4, "a"), Change::put(5, "b", "AT b5", "Juzang")});
-    database.write(std::vector<Change>{Change::put(6, "d", "AT d6")});
+    database.write(ChangeBatch{Change::erase(4, "a"), Change::put(5, "b", "AT b5", "Juzang")});
+    database.write(ChangeBatch{Change::put(6, "d", "AT d6")});
     // A new snapshot, as of seq 6, cut short: the Database goes without finishing it.
     database.write_snapshot(std::vector<StoredRecord>{expected[0]});
   }
@@ -711,7 +706,7 @@ TEST_F(DatabaseTest, CrashBetweenWriteSnapshotAndFinishLosesNothing) {
     EXPECT_EQ(contents.unreadable, 0u);
 
     // The next snapshot, whole, replaces both the old one and the piece left over.
-    database.write(std::vector<Change>{Change::put(7, "c", "AT c7")});
+    database.write(ChangeBatch{Change::put(7, "c", "AT c7")});
     database.write_snapshot(std::vector<StoredRecord>{expected[0], expected[2]});
     database.write_snapshot(std::vector<StoredRecord>{record("c", "AT c7", 7)});
     database.finish_snapshot(7);
@@ -729,11 +724,10 @@ TEST_F(DatabaseTest, LoggedChangesCountsRecordChangesSinceTheLastSnapshot) {
     Database database(file_, Sync::kWritten, contents);
     EXPECT_EQ(contents.logged_changes, 0u);
     EXPECT_EQ(database.logged_changes(), 0u);
-    database.write(std::vector<Change>{Change::put(1, "kiwi", "AT a"), Change::erase(2, "apple"),
-                                       Change::cursor(3, "Juzang", "0123456789abcdef", 1)});
-    database.write(std::vector<Change>{Change::cursor(4, "Juzang", "0123456789abcdef", 2)});
-    database.write(
-        std::vector<Change>{Change::put(5, "pear", "AT b"), Change::put(6, "pear", "AT c")});
+    database.write(ChangeBatch{Change::put(1, "kiwi", "AT a"), Change::erase(2, "apple"),
+                               Change::cursor(3, "Juzang", "0123456789abcdef", 1)});
+    database.write(ChangeBatch{Change::cursor(4, "Juzang", "0123456789abcdef", 2)});
+    database.write(ChangeBatch{Change::put(5, "pear", "AT b"), Change::put(6, "pear", "AT c")});
   }
   {
     Contents contents;

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "manual_loop.hpp"
+
 namespace herd::log {
 namespace {
 
@@ -138,6 +140,23 @@ TEST_F(EventLogTest, EventsAreVisibleWithoutFlushOrClose) {
   log.failure("places source: timed out");
   EXPECT_EQ(events(), (std::vector<std::string>{"INFO client 1 127.0.0.1:1 < WHATSAT kiwi 10 5",
                                                 "WARN places source: timed out"}));
+}
+
+TEST_F(EventLogTest, DeferredFlushesWaitForTheLoopsTurn) {
+  herd::testing::ManualLoop loop;
+  EventLog log(config_, "Clark");
+  log.defer_flushes(loop.post());
+  log.event("first");
+  log.failure("second");
+  // Both in the file's buffer; one flush posted for the two.
+  EXPECT_EQ(events(), std::vector<std::string>{});
+  EXPECT_EQ(loop.queued(), 1u);
+  loop.run_queued();
+  EXPECT_EQ(events(), (std::vector<std::string>{"INFO first", "WARN second"}));
+  log.event("third");
+  EXPECT_EQ(loop.queued(), 1u);
+  loop.run_queued();
+  EXPECT_EQ(events().size(), 3u);
 }
 
 TEST_F(EventLogTest, ControlCharactersAreEscaped) {

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "manual_loop.hpp"
 #include "store/database.hpp"
 #include "store_test_support.hpp"
 
@@ -31,8 +32,10 @@ std::string line_for(const std::string& client, std::uint64_t seq) {
   return "AT Clark +0.000000000 " + client + " +1-2 " + std::to_string(seq);
 }
 
-Change put(const std::string& client, std::uint64_t seq) {
-  return Change::put(seq, client, line_for(client, seq));
+// A Change only views its strings: the line must outlive the append.
+void append_put(Journal& journal, const std::string& client, std::uint64_t seq) {
+  const std::string line = line_for(client, seq);
+  journal.append(Change::put(seq, client, line));
 }
 
 bool strictly_increasing(const std::vector<std::uint64_t>& seqs) {
@@ -46,7 +49,7 @@ TEST(MemoryJournal, CommitsOnAppend) {
   CommitReports reports;
   Journal journal(nullptr, 0, reports.on_commit(), reports.on_failure());
   EXPECT_EQ(journal.committed(), 0u);
-  journal.append(put("kiwi", 5));
+  append_put(journal, "kiwi", 5);
   EXPECT_EQ(journal.committed(), 5u);
   EXPECT_EQ(reports.commits(), std::vector<std::uint64_t>{5});
   // Cursors commit at once too.
@@ -62,7 +65,7 @@ TEST(MemoryJournal, CommitsOnAppend) {
 TEST(MemoryJournal, WhenCommittedRunsAtOnceForWhatIsCommitted) {
   CommitReports reports;
   Journal journal(nullptr, 0, reports.on_commit(), reports.on_failure());
-  journal.append(put("kiwi", 5));
+  append_put(journal, "kiwi", 5);
   for (const std::uint64_t seq : {0, 1, 5}) {
     std::optional<std::thread::id> ran_on;
     journal.when_committed(seq, [&] { ran_on = std::this_thread::get_id(); });
@@ -73,15 +76,15 @@ TEST(MemoryJournal, WhenCommittedRunsAtOnceForWhatIsCommitted) {
 TEST(MemoryJournal, WhenCommittedWaitsForALaterSeq) {
   CommitReports reports;
   Journal journal(nullptr, 0, reports.on_commit(), reports.on_failure());
-  journal.append(put("kiwi", 5));
+  append_put(journal, "kiwi", 5);
   std::vector<std::uint64_t> ran;
   journal.when_committed(8, [&] { ran.push_back(8); });
   journal.when_committed(6, [&] { ran.push_back(6); });
   journal.when_committed(7, [&] { ran.push_back(7); });
   EXPECT_TRUE(ran.empty());
-  journal.append(put("kiwi", 6));
+  append_put(journal, "kiwi", 6);
   EXPECT_EQ(ran, std::vector<std::uint64_t>{6});
-  journal.append(put("apple", 9));  // past 7 and 8 at once
+  append_put(journal, "apple", 9);  // past 7 and 8 at once
   EXPECT_EQ(ran, (std::vector<std::uint64_t>{6, 7, 8}));
 }
 
@@ -94,7 +97,7 @@ TEST(MemoryJournal, StartsAtWhatTheFileHeld) {
   journal.when_committed(kBase, [&] { ran = true; });
   EXPECT_TRUE(ran);
   EXPECT_TRUE(reports.commits().empty());
-  journal.append(put("kiwi", kBase + 1));
+  append_put(journal, "kiwi", kBase + 1);
   EXPECT_EQ(journal.committed(), kBase + 1);
   EXPECT_EQ(reports.commits(), std::vector<std::uint64_t>{kBase + 1});
 }
@@ -133,11 +136,11 @@ TEST_F(JournalFileTest, WhenCommittedRunsOnlyAfterTheCommit) {
     const ReleaseAtEnd release_at_end(reports);
 
     reports.hold();
-    journal.append(put("apple", 1));
+    append_put(journal, "apple", 1);
     ASSERT_TRUE(reports.wait_until_held());
     EXPECT_EQ(journal.committed(), 1u);
 
-    journal.append(put("kiwi", 2));
+    append_put(journal, "kiwi", 2);
     journal.when_committed(2, [&journal, &reports, seen] {
       seen->committed = journal.committed();
       seen->commits = reports.commits();
@@ -168,6 +171,41 @@ TEST_F(JournalFileTest, WhenCommittedRunsOnlyAfterTheCommit) {
   EXPECT_EQ(records.at("kiwi").lsn, 2u);
 }
 
+TEST_F(JournalFileTest, ABatchIsWhatTheLoopsTurnAppended) {
+  CommitReports reports;
+  herd::testing::ManualLoop loop;
+  {
+    Contents contents;
+    Database database(file_, Sync::kWritten, contents);
+    Journal journal(&database, 0, reports.on_commit(), reports.on_failure(), {}, loop.post());
+    append_put(journal, "apple", 1);
+    append_put(journal, "kiwi", 2);
+    append_put(journal, "pear", 3);
+    // Nothing is written while the turn goes on.
+    std::this_thread::sleep_for(200ms);
+    EXPECT_EQ(journal.committed(), 0u);
+    EXPECT_EQ(loop.queued(), 1u);
+
+    loop.run_queued();
+    ASSERT_TRUE(reports.wait_for_commit(3));
+    EXPECT_EQ(reports.commits(), std::vector<std::uint64_t>{3});  // one transaction
+
+    append_put(journal, "plum", 4);
+    EXPECT_EQ(loop.queued(), 1u);
+    loop.run_queued();
+    ASSERT_TRUE(reports.wait_for_commit(4));
+
+    // What a turn had appended when the journal closed is written too.
+    append_put(journal, "fig", 5);
+    journal.close();
+    EXPECT_EQ(journal.committed(), 5u);
+  }
+  EXPECT_EQ(reports.commits(), (std::vector<std::uint64_t>{3, 4, 5}));
+  Contents contents;
+  const Database reopened(file_, Sync::kWritten, contents);
+  EXPECT_EQ(contents.records.size(), 5u);
+}
+
 TEST_F(JournalFileTest, WhatComesDuringAWriteGoesInOneMoreBatch) {
   CommitReports reports;
   constexpr std::uint64_t kChanges = 100;
@@ -177,10 +215,10 @@ TEST_F(JournalFileTest, WhatComesDuringAWriteGoesInOneMoreBatch) {
     Journal journal(&database, 0, reports.on_commit(), reports.on_failure());
     const ReleaseAtEnd release_at_end(reports);
     reports.hold();
-    journal.append(put("c1", 1));
+    append_put(journal, "c1", 1);
     ASSERT_TRUE(reports.wait_until_held());
     for (std::uint64_t seq = 2; seq <= kChanges; ++seq) {
-      journal.append(put("c" + std::to_string(seq), seq));
+      append_put(journal, "c" + std::to_string(seq), seq);
     }
     EXPECT_EQ(journal.committed(), 1u);
     reports.release();
@@ -218,7 +256,7 @@ TEST_F(JournalFileTest, AppendsFromManyThreadsAllCommit) {
           const std::lock_guard lock(store_mutex);
           const std::string client = "t" + std::to_string(t) + "-" + std::to_string(i);
           expected[client] = ++seq;
-          journal.append(put(client, seq));
+          append_put(journal, client, seq);
         }
       });
     }
@@ -248,10 +286,10 @@ TEST_F(JournalFileTest, TheFileHoldsTheLastCursorOfABatch) {
     Journal journal(&database, 0, reports.on_commit(), reports.on_failure());
     const ReleaseAtEnd release_at_end(reports);
     reports.hold();
-    journal.append(put("a", 1));
+    append_put(journal, "a", 1);
     ASSERT_TRUE(reports.wait_until_held());
     journal.append(Change::cursor(2, "Juzang", kId1, 10));
-    journal.append(put("b", 3));
+    append_put(journal, "b", 3);
     journal.append(Change::cursor(4, "Jaquez", kId2, 7));
     journal.append(Change::cursor(5, "Juzang", kId1, 20));
     journal.append(Change::cursor(6, "Juzang", kId3, 30));  // the last change is a cursor
@@ -281,10 +319,10 @@ TEST_F(JournalFileTest, TheFileHoldsTheLastCursorOfEachNeighbourAcrossBatches) {
     Journal journal(&database, 0, reports.on_commit(), reports.on_failure());
     const ReleaseAtEnd release_at_end(reports);
     reports.hold();
-    journal.append(put("a", 1));
+    append_put(journal, "a", 1);
     ASSERT_TRUE(reports.wait_until_held());
     journal.append(Change::cursor(2, "Juzang", kId1, 10));
-    journal.append(put("b", 3));
+    append_put(journal, "b", 3);
     journal.append(Change::cursor(4, "Jaquez", kId2, 7));
     journal.append(Change::cursor(5, "Juzang", kId1, 20));
     // The journal takes that batch, and is held again after writing it.
@@ -292,11 +330,11 @@ TEST_F(JournalFileTest, TheFileHoldsTheLastCursorOfEachNeighbourAcrossBatches) {
     ASSERT_TRUE(reports.wait_until_held());
     ASSERT_EQ(journal.committed(), 5u);
     // A new batch: its cursors replace the last one's, in the order appended.
-    journal.append(put("c", 6));
+    append_put(journal, "c", 6);
     journal.append(Change::cursor(7, "Jaquez", kId1, 8));
     journal.append(Change::cursor(8, "Juzang", kId1, 5));  // lower: the journal does not judge
     journal.append(Change::cursor(9, "Jaquez", kId3, 9));
-    journal.append(put("d", 10));
+    append_put(journal, "d", 10);
     reports.release();
     ASSERT_TRUE(reports.wait_for_commit(10));
     EXPECT_EQ(reports.commits(), (std::vector<std::uint64_t>{1, 5, 10}));
@@ -321,12 +359,12 @@ TEST_F(JournalFileTest, CloseWritesWhatIsPending) {
     Journal journal(&database, 0, reports.on_commit(), reports.on_failure());
     const ReleaseAtEnd release_at_end(reports);
     reports.hold();
-    journal.append(put("a", 1));
+    append_put(journal, "a", 1);
     ASSERT_TRUE(reports.wait_until_held());
-    journal.append(put("b", 2));
+    append_put(journal, "b", 2);
     journal.append(Change::cursor(3, "Juzang", kId1, 42));
     journal.append(Change::erase(4, "a"));
-    journal.append(put("c", 5));
+    append_put(journal, "c", 5);
     std::thread releaser([&reports] {
       std::this_thread::sleep_for(200ms);
       reports.release();
@@ -337,7 +375,7 @@ TEST_F(JournalFileTest, CloseWritesWhatIsPending) {
     EXPECT_EQ(reports.commits(), (std::vector<std::uint64_t>{1, 5}));
 
     // Once closed, an append commits at once, unwritten.
-    journal.append(put("late", 6));
+    append_put(journal, "late", 6);
     EXPECT_EQ(journal.committed(), 6u);
     bool ran = false;
     journal.when_committed(6, [&] { ran = true; });
@@ -363,7 +401,7 @@ TEST_F(JournalFileTest, DestroyingTheJournalWritesWhatIsPending) {
     Database database(file_, Sync::kWritten, contents);
     Journal journal(&database, 0, reports.on_commit(), reports.on_failure());
     for (std::uint64_t seq = 1; seq <= kChanges; ++seq) {
-      journal.append(put("c" + std::to_string(seq), seq));
+      append_put(journal, "c" + std::to_string(seq), seq);
     }
   }
   EXPECT_EQ(open().records.size(), kChanges);

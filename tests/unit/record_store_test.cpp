@@ -668,7 +668,7 @@ TEST_F(FileStoreTest, UnreadableRowsAreErasedFromTheFile) {
     Change put_kiwi{Change::Kind::kPut, 1, "kiwi", kiwi.at_line, kBoot1 + 1, ""};
     Change put_bad{Change::Kind::kPut, 2, "bad", "AT nonsense", kBoot1 + 2, ""};
     Change put_mismatch{Change::Kind::kPut, 3, "mismatch", other.at_line, kBoot1 + 3, ""};
-    database.write(std::vector<Change>{put_kiwi, put_bad, put_mismatch});
+    database.write(ChangeBatch{put_kiwi, put_bad, put_mismatch});
   }
   {
     CommitReports commits;
