@@ -5,9 +5,9 @@
 // one transaction a batch. A batch is what the event loop appended in its turn (see
 // loop/after_turn.hpp), and more if the previous transaction was still being written: so
 // under load one commit (one fsync, when synced) covers many records, and an idle server
-// commits a record as soon as the turn that made it ends. An AT reply waits for its record's commit
-// (when_committed), and a neighbour link sends only committed records (committed()), so nothing
-// leaves a server before it would survive the server's death.
+// commits a record as soon as the turn that made it ends. An AT reply waits for its
+// record's commit (when_committed), and a neighbour link sends only committed records
+// (committed()), so nothing leaves a server before it would survive the server's death.
 //
 // The file grows by one row a batch. Once the rows written since the last snapshot hold
 // more changes than twice the records stored (and at least kCompactAfter), the journal
