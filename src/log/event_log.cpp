@@ -109,7 +109,8 @@ void EventLog::failure(std::string_view text) {
 void EventLog::write(spdlog::level::level_enum level, const std::string& message) {
   auto to = logger();
   to->log(level, message);
-  if (deferred_flush_) return deferred_flush_->request();
+  // A warning is rare and wanted at once: it is written with everything before it.
+  if (deferred_flush_ && level < spdlog::level::warn) return deferred_flush_->request();
   to->flush();
 }
 

@@ -7,7 +7,8 @@
 //
 // Each event is flushed to the file at once, unless flushes are deferred to an event loop
 // (defer_flushes): then one write carries every event of a busy moment, and an event of
-// an idle one still reaches the file within the loop's next turn.
+// an idle one still reaches the file within the loop's next turn. Failures (warnings) are
+// always flushed at once.
 #pragma once
 
 #include <cstdint>
@@ -44,9 +45,9 @@ class EventLog {
 
   void flush();
 
-  // From now on events are flushed once per turn of the loop `post` queues work on, instead
-  // of each event flushing itself. Called before any other thread logs; the loop must not
-  // run after the log is gone.
+  // From now on events other than failures are flushed once per turn of the loop `post`
+  // queues work on, instead of each event flushing itself. Called before any other thread logs; the
+  // loop must not run after the log is gone.
   void defer_flushes(loop::Post post);
 
   // Opens the file again (for logrotate, on SIGHUP): events after this go to a file at the

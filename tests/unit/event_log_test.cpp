@@ -147,16 +147,26 @@ TEST_F(EventLogTest, DeferredFlushesWaitForTheLoopsTurn) {
   EventLog log(config_, "Clark");
   log.defer_flushes(loop.post());
   log.event("first");
-  log.failure("second");
+  log.received("client 1 127.0.0.1:1", "IAMAT kiwi +1+2 3");
   // Both in the file's buffer; one flush posted for the two.
   EXPECT_EQ(events(), std::vector<std::string>{});
   EXPECT_EQ(loop.queued(), 1u);
   loop.run_queued();
-  EXPECT_EQ(events(), (std::vector<std::string>{"INFO first", "WARN second"}));
+  EXPECT_EQ(events(), (std::vector<std::string>{"INFO first",
+                                                "INFO client 1 127.0.0.1:1 < IAMAT kiwi +1+2 3"}));
   log.event("third");
   EXPECT_EQ(loop.queued(), 1u);
   loop.run_queued();
   EXPECT_EQ(events().size(), 3u);
+}
+
+TEST_F(EventLogTest, AFailureIsWrittenAtOnceWithWhatCameBefore) {
+  herd::testing::ManualLoop loop;
+  EventLog log(config_, "Clark");
+  log.defer_flushes(loop.post());
+  log.event("before");
+  log.failure("connection refused");
+  EXPECT_EQ(events(), (std::vector<std::string>{"INFO before", "WARN connection refused"}));
 }
 
 TEST_F(EventLogTest, ControlCharactersAreEscaped) {
