@@ -51,7 +51,13 @@ NeighbourLink::NeighbourLink(asio::any_io_executor executor, std::string self,
       log_(log),
       records_(records),
       journal_(journal),
-      wake_(executor_) {}
+      wake_(executor_),
+      wake_soon_(
+          [this](std::function<void()> work) {
+            // The posted work keeps the link alive until it runs.
+            asio::post(executor_, [self = shared_from_this(), work = std::move(work)] { work(); });
+          },
+          [this] { wake_.notify(); }) {}
 
 void NeighbourLink::start() {
   asio::co_spawn(
@@ -68,11 +74,7 @@ void NeighbourLink::stop() {
 
 void NeighbourLink::wake() {
   // One wake-up under way is enough: the link reads the journal's progress when it runs.
-  if (wake_posted_.exchange(true)) return;
-  asio::post(executor_, [self = shared_from_this()] {
-    self->wake_posted_ = false;
-    self->wake_.notify();
-  });
+  wake_soon_.request();
 }
 
 asio::awaitable<void> NeighbourLink::run() {

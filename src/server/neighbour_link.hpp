@@ -11,7 +11,6 @@
 // (docs/catch-up.md).
 #pragma once
 
-#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -21,6 +20,7 @@
 
 #include "config/config.hpp"
 #include "log/event_log.hpp"
+#include "loop/after_turn.hpp"
 #include "protocol/catch_up.hpp"
 #include "server/signal.hpp"
 #include "store/journal.hpp"
@@ -66,7 +66,7 @@ class NeighbourLink : public std::enable_shared_from_this<NeighbourLink> {
   std::shared_ptr<boost::asio::ip::tcp::socket> socket_;  // the current connection, if any
   std::string inbox_;  // what the neighbour sent and we have not read yet
   Signal wake_;
-  std::atomic<bool> wake_posted_{false};
+  loop::AfterTurn wake_soon_;  // notifies wake_ on the link's strand, once for many wake()s
   bool stopped_ = false;
 };
 

@@ -15,17 +15,12 @@
 namespace herd::store {
 namespace {
 
+using testing::expect_cursor;
+using testing::expect_record;
+using testing::put_lsn;
 using testing::sorted;
 
 constexpr std::uint64_t kMaxLsn = std::numeric_limits<std::uint64_t>::max();
-
-// A put whose LSN may differ from its seq, as a file written by hand may hold.
-Change put(std::uint64_t seq, std::uint64_t lsn, std::string_view client, std::string_view source,
-           std::string_view at_line) {
-  Change change = Change::put(seq, client, at_line, source);
-  change.lsn = lsn;
-  return change;
-}
 
 // Folds `rows` in the order given.
 std::vector<StoredRecord> fold(const std::vector<std::string>& rows) {
@@ -34,19 +29,11 @@ std::vector<StoredRecord> fold(const std::vector<std::string>& rows) {
   return sorted(std::move(fold).records());
 }
 
-void expect_record(const StoredRecord& record, const std::string& client,
-                   const std::string& at_line, std::uint64_t lsn, const std::string& source) {
-  EXPECT_EQ(record.client, client);
-  EXPECT_EQ(record.at_line, at_line);
-  EXPECT_EQ(record.lsn, lsn);
-  EXPECT_EQ(record.source, source);
-}
-
 TEST(EncodeChanges, WritesOneLinePerRecordChange) {
   const ChangeBatch batch = {
-      put(3, 3, "kiwi.cs.ucla.edu", "", "AT Clark +0.1 kiwi.cs.ucla.edu +34-118 1.5"),
+      put_lsn(3, 3, "kiwi.cs.ucla.edu", "AT Clark +0.1 kiwi.cs.ucla.edu +34-118 1.5", ""),
       Change::erase(4, "apple"),
-      put(5, 5, "pear", "Juzang", "AT Juzang +0.2 pear +1+2 3"),
+      put_lsn(5, 5, "pear", "AT Juzang +0.2 pear +1+2 3", "Juzang"),
   };
   EXPECT_EQ(batch.size(), 3u);
   EXPECT_EQ(batch.last_seq(), 5u);
@@ -58,22 +45,20 @@ TEST(EncodeChanges, WritesOneLinePerRecordChange) {
 
 TEST(EncodeChanges, PutLineCarriesTheLsnAndEraseLineTheSeq) {
   // In real use a put's LSN is its seq; the line holds the LSN, the record's own.
-  const ChangeBatch batch = {put(7, kMaxLsn, "kiwi", "Bernard", "AT x"), Change::erase(8, "apple")};
+  const ChangeBatch batch = {put_lsn(7, kMaxLsn, "kiwi", "AT x", "Bernard"),
+                             Change::erase(8, "apple")};
   EXPECT_EQ(batch.record_lines(), "P 18446744073709551615 kiwi @Bernard AT x\nE 8 apple\n");
   EXPECT_EQ(batch.last_seq(), 8u);
 }
 
 TEST(EncodeChanges, CursorChangesAreKeptApartInOrder) {
   const ChangeBatch batch = {Change::cursor(1, "Juzang", "0123456789abcdef", 9),
-                             put(2, 2, "kiwi", "", "AT a"),
+                             put_lsn(2, 2, "kiwi", "AT a", ""),
                              Change::cursor(3, "Jaquez", "fedcba9876543210", 4)};
   EXPECT_EQ(batch.record_lines(), "P 2 kiwi @ AT a\n");
   ASSERT_EQ(batch.cursors().size(), 2u);
-  EXPECT_EQ(batch.cursors()[0].neighbour, "Juzang");
-  EXPECT_EQ(batch.cursors()[0].store_id, "0123456789abcdef");
-  EXPECT_EQ(batch.cursors()[0].lsn, 9u);
-  EXPECT_EQ(batch.cursors()[1].neighbour, "Jaquez");
-  EXPECT_EQ(batch.cursors()[1].lsn, 4u);
+  expect_cursor(batch.cursors()[0], "Juzang", "0123456789abcdef", 9);
+  expect_cursor(batch.cursors()[1], "Jaquez", "fedcba9876543210", 4);
   EXPECT_EQ(batch.size(), 3u);
   EXPECT_EQ(batch.last_seq(), 3u);
 
@@ -100,7 +85,7 @@ TEST(EncodeChanges, CopiesWhatTheChangeViews) {
 }
 
 TEST(EncodeChanges, AppendAndClear) {
-  ChangeBatch batch = {put(1, 1, "kiwi", "", "AT a")};
+  ChangeBatch batch = {put_lsn(1, 1, "kiwi", "AT a", "")};
   const ChangeBatch later = {Change::erase(2, "kiwi"),
                              Change::cursor(3, "Juzang", "0123456789abcdef", 7)};
   batch.append(later);
@@ -136,9 +121,9 @@ TEST(EncodeRecords, WritesPutLines) {
 
 TEST(ChangeFold, EncodedChangesRoundTrip) {
   const ChangeBatch batch = {
-      put(1, 1, "kiwi.cs.ucla.edu", "", "AT Clark +0.1 kiwi.cs.ucla.edu +34-118 1.5"),
-      put(2, kMaxLsn, "apple", "Juzang", "AT Juzang +0.2 apple +1+2 3"),
-      put(3, 0, "zero", "Bernard", "AT Bernard +0 zero +0+0 0"),
+      put_lsn(1, 1, "kiwi.cs.ucla.edu", "AT Clark +0.1 kiwi.cs.ucla.edu +34-118 1.5", ""),
+      put_lsn(2, kMaxLsn, "apple", "AT Juzang +0.2 apple +1+2 3", "Juzang"),
+      put_lsn(3, 0, "zero", "AT Bernard +0 zero +0+0 0", "Bernard"),
       Change::cursor(4, "Juzang", "0123456789abcdef", 9),
   };
   const auto records = fold({batch.record_lines()});
@@ -221,7 +206,7 @@ TEST(ChangeFold, EraseOfAnUnknownClientLeavesNothing) {
 
 TEST(ChangeFold, EmptySourceRoundTripsAsEmpty) {
   const std::string row =
-      ChangeBatch{put(4, 4, "kiwi", "", "AT Clark +0.1 kiwi +34-118 1.5")}.record_lines();
+      ChangeBatch{put_lsn(4, 4, "kiwi", "AT Clark +0.1 kiwi +34-118 1.5", "")}.record_lines();
   EXPECT_EQ(row, "P 4 kiwi @ AT Clark +0.1 kiwi +34-118 1.5\n");
   const auto records = fold({row});
   ASSERT_EQ(records.size(), 1u);

@@ -14,6 +14,9 @@
 namespace herd::store {
 namespace {
 
+using testing::expect_cursor;
+using testing::expect_record;
+using testing::put_lsn;
 using testing::sorted;
 
 namespace fs = std::filesystem;
@@ -22,15 +25,8 @@ constexpr std::uint64_t kBigLsn = 0xF000000000000001ull;  // above INT64_MAX
 constexpr std::uint64_t kLsn = (7ull << 40) + 5;
 
 // Changes handed to write() carry strictly increasing seqs, across calls too (the journal
-// sees to it), and a put's LSN is its seq: the helpers take the seq first, and Change::put() makes
-// the LSN the seq. put_lsn() is for the tests that want another LSN.
-Change put_lsn(std::uint64_t seq, std::uint64_t lsn, std::string_view client,
-               std::string_view at_line, std::string_view source = "") {
-  Change change = Change::put(seq, client, at_line, source);
-  change.lsn = lsn;
-  return change;
-}
-
+// sees to it), and a put's LSN is its seq: Change::put() makes the LSN the seq. put_lsn()
+// (store_test_support.hpp) is for the tests that want another LSN.
 StoredRecord record(const std::string& client, const std::string& at_line, std::uint64_t lsn,
                     const std::string& source = "") {
   return StoredRecord{client, at_line, lsn, source};
@@ -46,10 +42,7 @@ void expect_same(const std::vector<StoredRecord>& actual,
   const auto e = sorted(expected);
   ASSERT_EQ(a.size(), e.size());
   for (std::size_t i = 0; i < a.size(); ++i) {
-    EXPECT_EQ(a[i].client, e[i].client);
-    EXPECT_EQ(a[i].at_line, e[i].at_line) << a[i].client;
-    EXPECT_EQ(a[i].lsn, e[i].lsn) << a[i].client;
-    EXPECT_EQ(a[i].source, e[i].source) << a[i].client;
+    expect_record(a[i], e[i].client, e[i].at_line, e[i].lsn, e[i].source);
   }
 }
 
@@ -181,29 +174,17 @@ TEST_F(DatabaseTest, RecordsAndCursorsComeBackExactly) {
   const Contents contents = open();
   const auto records = sorted(contents.records);
   ASSERT_EQ(records.size(), 3u);
-  EXPECT_EQ(records[0].client, "apple");
-  EXPECT_EQ(records[0].at_line, "AT Juzang +0.2 apple +1+2 3");
-  EXPECT_EQ(records[0].lsn, kBigLsn);
-  EXPECT_EQ(records[0].source, "Juzang");
-  EXPECT_EQ(records[1].client, "kiwi.cs.ucla.edu");
-  EXPECT_EQ(records[1].at_line, "AT Clark +0.1 kiwi.cs.ucla.edu +34-118 1.5");
-  EXPECT_EQ(records[1].lsn, kLsn);
-  EXPECT_EQ(records[1].source, "");
-  EXPECT_EQ(records[2].client, "zero");
-  EXPECT_EQ(records[2].at_line, "AT Bernard +0 zero +0+0 0");
-  EXPECT_EQ(records[2].lsn, 0u);
-  EXPECT_EQ(records[2].source, "Bernard");
+  expect_record(records[0], "apple", "AT Juzang +0.2 apple +1+2 3", kBigLsn, "Juzang");
+  expect_record(records[1], "kiwi.cs.ucla.edu", "AT Clark +0.1 kiwi.cs.ucla.edu +34-118 1.5", kLsn,
+                "");
+  expect_record(records[2], "zero", "AT Bernard +0 zero +0+0 0", 0, "Bernard");
 
   auto cursors = contents.cursors;
   std::sort(cursors.begin(), cursors.end(),
             [](const StoredCursor& a, const StoredCursor& b) { return a.neighbour < b.neighbour; });
   ASSERT_EQ(cursors.size(), 2u);
-  EXPECT_EQ(cursors[0].neighbour, "Jaquez");
-  EXPECT_EQ(cursors[0].store_id, "fedcba9876543210");
-  EXPECT_EQ(cursors[0].lsn, kLsn);
-  EXPECT_EQ(cursors[1].neighbour, "Juzang");
-  EXPECT_EQ(cursors[1].store_id, "0123456789abcdef");
-  EXPECT_EQ(cursors[1].lsn, kBigLsn);
+  expect_cursor(cursors[0], "Jaquez", "fedcba9876543210", kLsn);
+  expect_cursor(cursors[1], "Juzang", "0123456789abcdef", kBigLsn);
 
   EXPECT_NE(contents.report.find(": 3 records and 2 neighbour cursors, store "), std::string::npos)
       << contents.report;

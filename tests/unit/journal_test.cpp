@@ -22,6 +22,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::CommitReports;
+using testing::expect_cursor;
 using testing::ReleaseAtEnd;
 
 constexpr const char* kId1 = "0123456789abcdef";
@@ -116,6 +117,23 @@ class JournalFileTest : public testing::DataFileTest {
     for (const auto& cursor : contents.cursors) cursors.emplace(cursor.neighbour, cursor);
     return cursors;
   }
+
+  // Appends `client` as change 1 and holds the journal's thread after committing it, so
+  // that what the test appends next waits for release() as one batch.
+  static bool hold_after_first(Journal& journal, CommitReports& reports,
+                               const std::string& client) {
+    reports.hold();
+    append_put(journal, client, 1);
+    return reports.wait_until_held();
+  }
+
+  // Changes 2 to 5 of the cursor tests: puts and cursors mixed, Juzang's moved twice.
+  static void append_mixed(Journal& journal) {
+    journal.append(Change::cursor(2, "Juzang", kId1, 10));
+    append_put(journal, "b", 3);
+    journal.append(Change::cursor(4, "Jaquez", kId2, 7));
+    journal.append(Change::cursor(5, "Juzang", kId1, 20));
+  }
 };
 
 TEST_F(JournalFileTest, WhenCommittedRunsOnlyAfterTheCommit) {
@@ -135,9 +153,7 @@ TEST_F(JournalFileTest, WhenCommittedRunsOnlyAfterTheCommit) {
     Journal journal(&database, 0, reports.on_commit(), reports.on_failure());
     const ReleaseAtEnd release_at_end(reports);
 
-    reports.hold();
-    append_put(journal, "apple", 1);
-    ASSERT_TRUE(reports.wait_until_held());
+    ASSERT_TRUE(hold_after_first(journal, reports, "apple"));
     EXPECT_EQ(journal.committed(), 1u);
 
     append_put(journal, "kiwi", 2);
@@ -214,9 +230,7 @@ TEST_F(JournalFileTest, WhatComesDuringAWriteGoesInOneMoreBatch) {
     Database database(file_, Sync::kWritten, contents);
     Journal journal(&database, 0, reports.on_commit(), reports.on_failure());
     const ReleaseAtEnd release_at_end(reports);
-    reports.hold();
-    append_put(journal, "c1", 1);
-    ASSERT_TRUE(reports.wait_until_held());
+    ASSERT_TRUE(hold_after_first(journal, reports, "c1"));
     for (std::uint64_t seq = 2; seq <= kChanges; ++seq) {
       append_put(journal, "c" + std::to_string(seq), seq);
     }
@@ -285,13 +299,8 @@ TEST_F(JournalFileTest, TheFileHoldsTheLastCursorOfABatch) {
     Database database(file_, Sync::kWritten, contents);
     Journal journal(&database, 0, reports.on_commit(), reports.on_failure());
     const ReleaseAtEnd release_at_end(reports);
-    reports.hold();
-    append_put(journal, "a", 1);
-    ASSERT_TRUE(reports.wait_until_held());
-    journal.append(Change::cursor(2, "Juzang", kId1, 10));
-    append_put(journal, "b", 3);
-    journal.append(Change::cursor(4, "Jaquez", kId2, 7));
-    journal.append(Change::cursor(5, "Juzang", kId1, 20));
+    ASSERT_TRUE(hold_after_first(journal, reports, "a"));
+    append_mixed(journal);
     journal.append(Change::cursor(6, "Juzang", kId3, 30));  // the last change is a cursor
     reports.release();
     ASSERT_TRUE(reports.wait_for_commit(6));
@@ -305,10 +314,8 @@ TEST_F(JournalFileTest, TheFileHoldsTheLastCursorOfABatch) {
   EXPECT_TRUE(records.contains("b"));
   const auto cursors = by_neighbour(contents);
   ASSERT_EQ(cursors.size(), 2u);
-  EXPECT_EQ(cursors.at("Juzang").store_id, kId3);
-  EXPECT_EQ(cursors.at("Juzang").lsn, 30u);
-  EXPECT_EQ(cursors.at("Jaquez").store_id, kId2);
-  EXPECT_EQ(cursors.at("Jaquez").lsn, 7u);
+  expect_cursor(cursors.at("Juzang"), "Juzang", kId3, 30u);
+  expect_cursor(cursors.at("Jaquez"), "Jaquez", kId2, 7u);
 }
 
 TEST_F(JournalFileTest, TheFileHoldsTheLastCursorOfEachNeighbourAcrossBatches) {
@@ -318,13 +325,8 @@ TEST_F(JournalFileTest, TheFileHoldsTheLastCursorOfEachNeighbourAcrossBatches) {
     Database database(file_, Sync::kWritten, contents);
     Journal journal(&database, 0, reports.on_commit(), reports.on_failure());
     const ReleaseAtEnd release_at_end(reports);
-    reports.hold();
-    append_put(journal, "a", 1);
-    ASSERT_TRUE(reports.wait_until_held());
-    journal.append(Change::cursor(2, "Juzang", kId1, 10));
-    append_put(journal, "b", 3);
-    journal.append(Change::cursor(4, "Jaquez", kId2, 7));
-    journal.append(Change::cursor(5, "Juzang", kId1, 20));
+    ASSERT_TRUE(hold_after_first(journal, reports, "a"));
+    append_mixed(journal);
     // The journal takes that batch, and is held again after writing it.
     reports.release(/*again=*/true);
     ASSERT_TRUE(reports.wait_until_held());
@@ -345,10 +347,8 @@ TEST_F(JournalFileTest, TheFileHoldsTheLastCursorOfEachNeighbourAcrossBatches) {
   for (const char* client : {"a", "b", "c", "d"}) EXPECT_TRUE(records.contains(client)) << client;
   const auto cursors = by_neighbour(contents);
   ASSERT_EQ(cursors.size(), 2u);
-  EXPECT_EQ(cursors.at("Juzang").store_id, kId1);
-  EXPECT_EQ(cursors.at("Juzang").lsn, 5u);
-  EXPECT_EQ(cursors.at("Jaquez").store_id, kId3);
-  EXPECT_EQ(cursors.at("Jaquez").lsn, 9u);
+  expect_cursor(cursors.at("Juzang"), "Juzang", kId1, 5u);
+  expect_cursor(cursors.at("Jaquez"), "Jaquez", kId3, 9u);
 }
 
 TEST_F(JournalFileTest, CloseWritesWhatIsPending) {
@@ -358,9 +358,7 @@ TEST_F(JournalFileTest, CloseWritesWhatIsPending) {
     Database database(file_, Sync::kWritten, contents);
     Journal journal(&database, 0, reports.on_commit(), reports.on_failure());
     const ReleaseAtEnd release_at_end(reports);
-    reports.hold();
-    append_put(journal, "a", 1);
-    ASSERT_TRUE(reports.wait_until_held());
+    ASSERT_TRUE(hold_after_first(journal, reports, "a"));
     append_put(journal, "b", 2);
     journal.append(Change::cursor(3, "Juzang", kId1, 42));
     journal.append(Change::erase(4, "a"));

@@ -25,6 +25,7 @@ using protocol::StorePosition;
 using protocol::Timestamp;
 using std::chrono::seconds;
 using testing::CommitReports;
+using testing::expect_record;
 using testing::ReleaseAtEnd;
 using testing::sorted;
 
@@ -577,14 +578,8 @@ TEST_F(FileStoreTest, RecordsAndCursorsSurviveARestart) {
   EXPECT_EQ(contents.store_id, store_id);
   const auto rows = sorted(contents.records);
   ASSERT_EQ(rows.size(), 2u);
-  EXPECT_EQ(rows[0].client, "apple");
-  EXPECT_EQ(rows[0].at_line, apple.at_line);
-  EXPECT_EQ(rows[0].lsn, kBoot1 + 2);
-  EXPECT_EQ(rows[0].source, "Juzang");
-  EXPECT_EQ(rows[1].client, "kiwi");
-  EXPECT_EQ(rows[1].at_line, kiwi2.at_line);
-  EXPECT_EQ(rows[1].lsn, kBoot1 + 3);
-  EXPECT_EQ(rows[1].source, "");
+  expect_record(rows[0], "apple", apple.at_line, kBoot1 + 2, "Juzang");
+  expect_record(rows[1], "kiwi", kiwi2.at_line, kBoot1 + 3, "");
 
   Journal journal(&database, contents.boot << kBootShift, commits.on_commit(),
                   commits.on_failure());

@@ -14,12 +14,37 @@
 #include <mutex>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "store/database.hpp"
 #include "store/journal.hpp"
 
 namespace herd::store::testing {
+
+// A put whose LSN may differ from its seq, as a file written by hand may hold (Change::put
+// makes the LSN the seq).
+inline Change put_lsn(std::uint64_t seq, std::uint64_t lsn, std::string_view client,
+                      std::string_view at_line, std::string_view source = "") {
+  Change change = Change::put(seq, client, at_line, source);
+  change.lsn = lsn;
+  return change;
+}
+
+inline void expect_record(const StoredRecord& record, std::string_view client,
+                          std::string_view at_line, std::uint64_t lsn, std::string_view source) {
+  EXPECT_EQ(record.client, client);
+  EXPECT_EQ(record.at_line, at_line) << record.client;
+  EXPECT_EQ(record.lsn, lsn) << record.client;
+  EXPECT_EQ(record.source, source) << record.client;
+}
+
+inline void expect_cursor(const StoredCursor& cursor, std::string_view neighbour,
+                          std::string_view store_id, std::uint64_t lsn) {
+  EXPECT_EQ(cursor.neighbour, neighbour);
+  EXPECT_EQ(cursor.store_id, store_id) << cursor.neighbour;
+  EXPECT_EQ(cursor.lsn, lsn) << cursor.neighbour;
+}
 
 inline std::vector<StoredRecord> sorted(std::vector<StoredRecord> records) {
   std::sort(records.begin(), records.end(),
