@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstring>
 
 namespace herd::store {
 
@@ -14,17 +15,30 @@ void append_number(std::uint64_t number, std::string& out) {
   out.append(digits.data(), end);
 }
 
+// One line, sized first and copied in place: this runs under the store's lock for every
+// record stored, where eight appends each checking the capacity showed up in profiles.
 void put_line(std::uint64_t lsn, std::string_view client, std::string_view source,
               std::string_view at_line, std::string& out) {
-  out += "P ";
-  append_number(lsn, out);
-  out += ' ';
-  out += client;
-  out += " @";
-  out += source;
-  out += ' ';
-  out += at_line;
-  out += '\n';
+  std::array<char, 24> digits{};
+  const std::size_t digit_count = static_cast<std::size_t>(
+      std::to_chars(digits.data(), digits.data() + digits.size(), lsn).ptr - digits.data());
+  const std::size_t start = out.size();
+  out.resize(start + 2 + digit_count + 1 + client.size() + 2 + source.size() + 1 + at_line.size() +
+             1);
+  char* at = out.data() + start;
+  const auto put = [&at](std::string_view piece) {
+    std::memcpy(at, piece.data(), piece.size());
+    at += piece.size();
+  };
+  put("P ");
+  put({digits.data(), digit_count});
+  put(" ");
+  put(client);
+  put(" @");
+  put(source);
+  put(" ");
+  put(at_line);
+  put("\n");
 }
 
 // Takes the next space-separated field off the front of `rest`.

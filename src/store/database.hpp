@@ -49,6 +49,8 @@ std::string make_store_id();
 
 class Database {
  public:
+  static constexpr int kCheckpointPages = 10'000;  // of SQLite's default 4 KiB: 40 MiB
+
   // Opens or creates `file` (and its directory). Throws StoreError, naming the file, only
   // when no usable file can be had at all (directory not writable, say), or when what is
   // there may well be sound but cannot be used now (read-only, locked by another process,
@@ -75,6 +77,14 @@ class Database {
   // Record changes in the rows since the last snapshot, as found at open.
   std::size_t logged_changes() const { return logged_changes_; }
 
+  Sync sync() const { return sync_; }
+
+  // The WAL has grown enough to be copied into the file: checkpoint() is due, away from
+  // the commits that wait for it. Throws StoreError; the next is then due after as many
+  // pages again.
+  bool checkpoint_due() const { return wal_pages_ >= checkpoint_at_; }
+  void checkpoint();
+
   const std::filesystem::path& file() const { return file_; }
 
  private:
@@ -96,6 +106,7 @@ class Database {
   void transaction(Body&& body);
 
   std::filesystem::path file_;
+  Sync sync_;
   // Declared before the statements, so it is closed after they are finalized.
   std::unique_ptr<sqlite3, Closer> db_;
   Statement begin_;
@@ -109,6 +120,8 @@ class Database {
   std::string encoded_;                  // reused for every row written
   std::int64_t first_snapshot_row_ = 0;  // of the snapshot being written; 0: none
   std::size_t logged_changes_ = 0;
+  int wal_pages_ = 0;  // in the WAL since the last checkpoint, as SQLite's hook reports
+  int checkpoint_at_ = kCheckpointPages;
 };
 
 }  // namespace herd::store

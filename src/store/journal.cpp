@@ -13,14 +13,8 @@ Journal::Journal(Database* database, std::uint64_t committed, OnCommit on_commit
     : database_(database),
       on_commit_(std::move(on_commit)),
       on_failure_(std::move(on_failure)),
-      end_of_turn_(std::move(post),
-                   [this] {
-                     {
-                       std::lock_guard lock(mutex_);
-                       batch_ready_ = true;
-                     }
-                     wake_.notify_one();
-                   }),
+      commit_on_loop_(database != nullptr && post && database->sync() == Sync::kWritten),
+      end_of_turn_(std::move(post), [this] { end_turn(); }),
       committed_(committed),
       snapshots_(std::move(snapshots)) {
   if (database_ == nullptr) return;
@@ -84,54 +78,108 @@ void Journal::publish(std::uint64_t seq) {
   for (auto& done : ready) done();
 }
 
-bool Journal::put_back(ChangeBatch& batch, const std::string& why) {
-  {
-    std::lock_guard lock(mutex_);
-    if (closing_) {
-      on_failure_(why + "; shutting down with " + std::to_string(batch.size() + pending_.size()) +
-                  " changes unwritten");
-      return false;
+void Journal::end_turn() {
+  if (commit_on_loop_) {
+    // A snapshot step or a retry holds the writer: the thread takes this turn's batch
+    // after it, rather than the loop waiting.
+    const std::unique_lock writer(writer_, std::try_to_lock);
+    if (writer.owns_lock()) {
+      {
+        std::lock_guard lock(mutex_);
+        if (pending_.empty()) return;  // taken with an earlier turn's
+        if (!retrying_ && !closing_ && pending_.size() <= kLoopBatchLimit) {
+          std::swap(loop_batch_, pending_);
+        }
+      }
+      if (!loop_batch_.empty()) {
+        commit(loop_batch_);  // which hands the batch to the thread if it fails
+        return;
+      }
     }
   }
-  on_failure_(why + "; retrying in 1 s (AT replies wait)");
-  std::this_thread::sleep_for(std::chrono::seconds(1));
-  std::lock_guard lock(mutex_);
-  // The failed batch goes first again, before what came meanwhile.
-  batch.append(pending_);
-  std::swap(pending_, batch);
+  {
+    std::lock_guard lock(mutex_);
+    batch_ready_ = true;
+  }
+  wake_.notify_one();
+}
+
+bool Journal::commit(ChangeBatch& batch) {
+  try {
+    database_->write(batch);
+  } catch (const StoreError& e) {
+    std::size_t unwritten = 0;
+    bool closing = false;
+    {
+      std::lock_guard lock(mutex_);
+      // The failed batch goes first again, before what came meanwhile; the thread retries.
+      batch.append(pending_);
+      std::swap(pending_, batch);
+      batch.clear();
+      unwritten = pending_.size();
+      batch_ready_ = true;
+      retrying_ = true;
+      closing = closing_;
+    }
+    wake_.notify_one();
+    on_failure_(std::string(e.what()) + "; " + std::to_string(unwritten) +
+                (closing ? " changes unwritten at shut-down"
+                         : " changes unwritten, tried again every second (AT replies wait)"));
+    return false;
+  }
+  changes_since_snapshot_ += batch.size();
+  const std::uint64_t last = batch.last_seq();
   batch.clear();
-  batch_ready_ = true;
+  publish(last);
+  if (database_->checkpoint_due()) {
+    {
+      std::lock_guard lock(mutex_);
+      checkpoint_due_ = true;
+    }
+    wake_.notify_one();
+  }
   return true;
 }
 
 void Journal::run() {
   ChangeBatch batch;
   for (;;) {
+    bool failed = false;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return closing_ || batch_ready_ || compacting_; });
+      wake_.wait(lock,
+                 [this] { return closing_ || batch_ready_ || compacting_ || checkpoint_due_; });
+      lock.unlock();
+      const std::lock_guard writer(writer_);
+      lock.lock();
+      const bool last = closing_;
       if (batch_ready_ || closing_) {
         std::swap(batch, pending_);
         batch_ready_ = false;
       }
-      if (batch.empty()) {
-        if (closing_) return;  // nothing left to write
-        lock.unlock();
-        compact_step();
-        continue;
+      checkpoint_due_ = false;  // seen: checked below
+      lock.unlock();
+      if (!batch.empty()) {
+        failed = !commit(batch);
+        if (!failed) {
+          lock.lock();
+          retrying_ = false;
+          lock.unlock();
+        }
       }
+      if (last && (failed || batch.empty())) return;  // written, or given up
+      if (!failed) compact_step();
+      if (database_->checkpoint_due()) checkpoint();
     }
-    try {
-      database_->write(batch);
-    } catch (const StoreError& e) {
-      if (!put_back(batch, e.what())) return;
-      continue;
-    }
-    changes_since_snapshot_ += batch.size();
-    const std::uint64_t last = batch.last_seq();
-    batch.clear();
-    publish(last);
-    compact_step();
+    if (failed) std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+}
+
+void Journal::checkpoint() {
+  try {
+    database_->checkpoint();
+  } catch (const StoreError& e) {
+    on_failure_(std::string(e.what()) + "; to be tried again after more commits");
   }
 }
 

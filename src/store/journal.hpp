@@ -1,5 +1,5 @@
-// The journal: hands the store's changes to the database in batches, on a thread of its
-// own, and says when each change is committed.
+// The journal: hands the store's changes to the database in batches, and says when each
+// change is committed.
 //
 // Changes are appended in sequence order under the store's lock and written in that order,
 // one transaction a batch. A batch is what the event loop appended in its turn (see
@@ -8,6 +8,16 @@
 // commits a record as soon as the turn that made it ends. An AT reply waits for its
 // record's commit (when_committed), and a neighbour link sends only committed records
 // (committed()), so nothing leaves a server before it would survive the server's death.
+//
+// Where a batch is written depends on what a commit waits for, and on the batch. With
+// Sync::kWritten a commit waits for nothing but a few writes to the operating system, so
+// the loop's thread writes a small batch itself as its turn ends: a lone client's reply
+// goes out without a hand-over to another thread and back. A large batch (under load)
+// goes to the journal's own thread, which writes it on another core while the loop goes
+// on. With Sync::kSynced a commit waits for the disk, so the thread writes every batch.
+// The thread also checkpoints, writes snapshots and retries failed writes; a loop that
+// finds it busy leaves its batch to it. One writer at a time takes a batch, writes it and
+// publishes it, so commits stay in sequence order.
 //
 // The file grows by one row a batch. Once the rows written since the last snapshot hold
 // more changes than twice the records stored (and at least kCompactAfter), the journal
@@ -47,13 +57,16 @@ struct SnapshotSource {
 class Journal {
  public:
   static constexpr std::size_t kCompactAfter = 100'000;
+  // The most changes a loop writes itself in "written" mode; more go to the thread.
+  static constexpr std::size_t kLoopBatchLimit = 64;
 
   using OnCommit = std::function<void(std::uint64_t seq)>;
   using OnFailure = std::function<void(const std::string& message)>;
 
-  // `on_commit` runs after every commit, on the journal's thread (with a database) or the
-  // appending one (without): it must be quick and must not call back into the journal's
-  // appenders. `on_failure` reports a failed transaction, which is retried after a second.
+  // `on_commit` runs after every commit, on the thread that wrote it (the loop's or the
+  // journal's) or the appending one (without a database): it must be quick and must not
+  // call back into the journal's appenders. `on_failure` reports a failed transaction,
+  // which the journal's thread tries again every second.
   // Every change up to `committed` is already in the file (the boots before this one).
   // `post` queues work on the event loop whose turns make the batches; without one, each
   // append that finds the journal idle starts a batch at once.
@@ -71,7 +84,7 @@ class Journal {
   std::uint64_t committed() const;
 
   // Runs `done` once every change up to `seq` is committed: at once on the calling thread
-  // if it is, later on the journal's thread otherwise.
+  // if it is, later on the thread that commits it otherwise.
   void when_committed(std::uint64_t seq, std::function<void()> done);
 
   // Writes what is pending and stops the thread; later appends commit at once, unwritten.
@@ -79,16 +92,25 @@ class Journal {
 
  private:
   void run();
+  // The loop's turn has ended: its batch is written here or handed to the thread.
+  void end_turn();
+  // Writes `batch` and publishes it, with writer_ held. On failure, puts it back at the
+  // head of what is pending for the thread to retry, and returns false.
+  bool commit(ChangeBatch& batch);
   void publish(std::uint64_t seq);
-  // After a failed write: false when closing (the batch is given up), else true once the
-  // batch is back at the head of what is pending.
-  bool put_back(ChangeBatch& batch, const std::string& why);
-  // One step of writing a snapshot, when one is due or under way; on the journal's thread.
+  // With writer_ held, on the journal's thread: copies the WAL into the file.
+  void checkpoint();
+  // One step of writing a snapshot, when one is due or under way; with writer_ held.
   void compact_step();
 
   Database* database_;
   OnCommit on_commit_;
   OnFailure on_failure_;
+  const bool commit_on_loop_;  // Sync::kWritten, with a loop to batch by: small batches
+
+  // Held from taking a batch to publishing it, and for a snapshot step; taken before mutex_.
+  std::mutex writer_;
+  ChangeBatch loop_batch_;  // the loop's batch, reused; under writer_
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
@@ -97,9 +119,11 @@ class Journal {
   loop::AfterTurn end_of_turn_;
   std::atomic<std::uint64_t> committed_{0};  // written under mutex_, read without
   std::multimap<std::uint64_t, std::function<void()>> waiters_;
+  bool checkpoint_due_ = false;
+  bool retrying_ = false;  // a write failed: batches go to the thread until one succeeds
   bool closing_ = false;
 
-  // Snapshots; touched by the journal's thread only.
+  // Snapshots; under writer_.
   SnapshotSource snapshots_;
   std::size_t changes_since_snapshot_ = 0;
   bool compacting_ = false;

@@ -306,6 +306,32 @@ TEST_F(DatabaseTest, ManyBatchesOnOneOpenDatabase) {
   EXPECT_EQ(records[9].lsn, 100u);
 }
 
+// SQLite would checkpoint inside the commit that crosses its threshold; here the file
+// only says when one is due, and copies the WAL into the file when asked.
+TEST_F(DatabaseTest, CheckpointsHappenOnlyWhenAskedFor) {
+  Contents contents;
+  Database database(file_, Sync::kWritten, contents);
+  const auto size_at_start = fs::file_size(file_);
+  const std::string line(1 << 20, 'x');
+  std::uint64_t seq = 0;
+  while (!database.checkpoint_due()) {
+    ASSERT_LT(seq, 100u) << "no checkpoint due after 100 MiB";
+    ++seq;
+    database.write(ChangeBatch{Change::put(seq, "client" + std::to_string(seq), line)});
+  }
+  constexpr std::uint64_t kWalBytes = std::uint64_t{Database::kCheckpointPages} * 4096;
+  EXPECT_GE(seq, kWalBytes / line.size() - 2);  // not long before the threshold
+  EXPECT_EQ(fs::file_size(file_), size_at_start);
+
+  database.checkpoint();
+  EXPECT_FALSE(database.checkpoint_due());
+  EXPECT_GT(fs::file_size(file_), seq * line.size());
+  // The WAL starts again from its beginning, cut back to the threshold's size.
+  database.write(ChangeBatch{Change::put(seq + 1, "one more", "AT 1")});
+  EXPECT_LE(fs::file_size(file_.string() + "-wal"), kWalBytes);
+  EXPECT_FALSE(database.checkpoint_due());
+}
+
 TEST_F(DatabaseTest, SyncedModeWrites) {
   {
     Contents contents;

@@ -1,9 +1,12 @@
 #include "store/journal.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
+#include <filesystem>
 #include <future>
 #include <map>
 #include <memory>
@@ -127,6 +130,58 @@ class JournalFileTest : public testing::DataFileTest {
     return reports.wait_until_held();
   }
 
+  // What the file holds while a Database holds it open, and so locked: what opening a
+  // copy of it and its WAL finds.
+  Contents open_copy() {
+    const auto copy = dir_ / "copy" / file_.filename();
+    std::filesystem::create_directories(copy.parent_path());
+    for (const char* suffix : {"", "-wal"}) {
+      std::filesystem::copy_file(file_.string() + suffix, copy.string() + suffix,
+                                 std::filesystem::copy_options::overwrite_existing);
+    }
+    Contents contents;
+    const Database reader(copy, Sync::kWritten, contents);
+    return contents;
+  }
+
+  std::uintmax_t wal_size() const { return std::filesystem::file_size(file_.string() + "-wal"); }
+
+  // Files this process writes may not grow beyond `bytes` (writes fail with EFBIG) until
+  // lift() or the end of the scope.
+  class FileSizeLimit {
+   public:
+    explicit FileSizeLimit(std::uintmax_t bytes) {
+      old_signal_ = std::signal(SIGXFSZ, SIG_IGN);
+      ::getrlimit(RLIMIT_FSIZE, &old_);
+      rlimit limit = old_;
+      limit.rlim_cur = bytes;
+      ::setrlimit(RLIMIT_FSIZE, &limit);
+    }
+    ~FileSizeLimit() {
+      lift();
+      std::signal(SIGXFSZ, old_signal_);
+    }
+    FileSizeLimit(const FileSizeLimit&) = delete;
+    FileSizeLimit& operator=(const FileSizeLimit&) = delete;
+    void lift() const { ::setrlimit(RLIMIT_FSIZE, &old_); }
+
+   private:
+    rlimit old_{};
+    void (*old_signal_)(int) = nullptr;
+  };
+
+  // A journal that batches by the turns of a loop the test drives.
+  struct OnLoop {
+    OnLoop(const std::filesystem::path& file, Sync sync)
+        : database(file, sync, contents),
+          journal(&database, 0, reports.on_commit(), reports.on_failure(), {}, loop.post()) {}
+    CommitReports reports;
+    herd::testing::ManualLoop loop;
+    Contents contents;
+    Database database;
+    Journal journal;
+  };
+
   // Changes 2 to 5 of the cursor tests: puts and cursors mixed, Juzang's moved twice.
   static void append_mixed(Journal& journal) {
     journal.append(Change::cursor(2, "Juzang", kId1, 10));
@@ -188,38 +243,136 @@ TEST_F(JournalFileTest, WhenCommittedRunsOnlyAfterTheCommit) {
 }
 
 TEST_F(JournalFileTest, ABatchIsWhatTheLoopsTurnAppended) {
-  CommitReports reports;
-  herd::testing::ManualLoop loop;
   {
-    Contents contents;
-    Database database(file_, Sync::kWritten, contents);
-    Journal journal(&database, 0, reports.on_commit(), reports.on_failure(), {}, loop.post());
-    append_put(journal, "apple", 1);
-    append_put(journal, "kiwi", 2);
-    append_put(journal, "pear", 3);
+    OnLoop on(file_, Sync::kWritten);
+    append_put(on.journal, "apple", 1);
+    append_put(on.journal, "kiwi", 2);
+    append_put(on.journal, "pear", 3);
     // Nothing is written while the turn goes on.
     std::this_thread::sleep_for(200ms);
-    EXPECT_EQ(journal.committed(), 0u);
-    EXPECT_EQ(loop.queued(), 1u);
+    EXPECT_EQ(on.journal.committed(), 0u);
+    EXPECT_EQ(on.loop.queued(), 1u);
 
-    loop.run_queued();
-    ASSERT_TRUE(reports.wait_for_commit(3));
-    EXPECT_EQ(reports.commits(), std::vector<std::uint64_t>{3});  // one transaction
+    on.loop.run_queued();
+    ASSERT_TRUE(on.reports.wait_for_commit(3));
+    EXPECT_EQ(on.reports.commits(), std::vector<std::uint64_t>{3});  // one transaction
 
-    append_put(journal, "plum", 4);
-    EXPECT_EQ(loop.queued(), 1u);
-    loop.run_queued();
-    ASSERT_TRUE(reports.wait_for_commit(4));
+    append_put(on.journal, "plum", 4);
+    EXPECT_EQ(on.loop.queued(), 1u);
+    on.loop.run_queued();
+    ASSERT_TRUE(on.reports.wait_for_commit(4));
 
     // What a turn had appended when the journal closed is written too.
-    append_put(journal, "fig", 5);
-    journal.close();
-    EXPECT_EQ(journal.committed(), 5u);
+    append_put(on.journal, "fig", 5);
+    on.journal.close();
+    EXPECT_EQ(on.journal.committed(), 5u);
+    EXPECT_EQ(on.reports.commits(), (std::vector<std::uint64_t>{3, 4, 5}));
   }
-  EXPECT_EQ(reports.commits(), (std::vector<std::uint64_t>{3, 4, 5}));
   Contents contents;
   const Database reopened(file_, Sync::kWritten, contents);
   EXPECT_EQ(contents.records.size(), 5u);
+}
+
+TEST_F(JournalFileTest, WrittenTheLoopCommitsItsOwnTurn) {
+  OnLoop on(file_, Sync::kWritten);
+  append_put(on.journal, "apple", 1);
+  append_put(on.journal, "kiwi", 2);
+  std::optional<std::thread::id> replied_on;
+  on.journal.when_committed(2, [&] { replied_on = std::this_thread::get_id(); });
+  EXPECT_FALSE(replied_on.has_value());
+
+  // The turn's end writes a small batch there and then: no other thread, no waiting.
+  on.loop.run_queued();
+  EXPECT_EQ(on.journal.committed(), 2u);
+  EXPECT_EQ(on.reports.commits(), std::vector<std::uint64_t>{2});
+  EXPECT_EQ(replied_on, std::this_thread::get_id());
+  EXPECT_EQ(by_client(open_copy()).size(), 2u);
+}
+
+// Under load a turn's batch is large, and the thread writes it on the other core while
+// the loop goes on with the next turn.
+TEST_F(JournalFileTest, WrittenALargeBatchGoesToTheThread) {
+  OnLoop on(file_, Sync::kWritten);
+  const std::uint64_t last = Journal::kLoopBatchLimit + 1;
+  for (std::uint64_t seq = 1; seq <= last; ++seq) {
+    append_put(on.journal, "c" + std::to_string(seq), seq);
+  }
+  std::promise<std::thread::id> committed_on;
+  on.journal.when_committed(last, [&] { committed_on.set_value(std::this_thread::get_id()); });
+  on.loop.run_queued();
+  auto thread = committed_on.get_future();
+  ASSERT_EQ(thread.wait_for(10s), std::future_status::ready);
+  EXPECT_NE(thread.get(), std::this_thread::get_id());
+  EXPECT_EQ(on.reports.commits(), std::vector<std::uint64_t>{last});  // still one transaction
+}
+
+TEST_F(JournalFileTest, SyncedTheJournalsThreadCommits) {
+  OnLoop on(file_, Sync::kSynced);
+  append_put(on.journal, "apple", 1);
+  std::promise<std::thread::id> committed_on;
+  on.journal.when_committed(1, [&] { committed_on.set_value(std::this_thread::get_id()); });
+  on.loop.run_queued();
+  auto thread = committed_on.get_future();
+  ASSERT_EQ(thread.wait_for(10s), std::future_status::ready);
+  EXPECT_NE(thread.get(), std::this_thread::get_id());
+  EXPECT_EQ(on.journal.committed(), 1u);
+}
+
+TEST_F(JournalFileTest, TheJournalsThreadCheckpoints) {
+  OnLoop on(file_, Sync::kWritten);
+  const auto size_at_start = std::filesystem::file_size(file_);
+  const std::string line(1 << 20, 'x');
+  constexpr std::uint64_t kWalBytes = std::uint64_t{Database::kCheckpointPages} * 4096;
+  std::uint64_t seq = 0;
+  while (seq * line.size() < kWalBytes + line.size()) {
+    ++seq;
+    on.journal.append(Change::put(seq, "client" + std::to_string(seq), line));
+    on.loop.run_queued();  // while the thread checkpoints, it takes the loop's batch
+  }
+  ASSERT_TRUE(on.reports.wait_for_commit(seq));
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::filesystem::file_size(file_) < size_at_start + kWalBytes / 2 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_GE(std::filesystem::file_size(file_), size_at_start + kWalBytes / 2);
+  EXPECT_TRUE(on.reports.failures().empty());
+}
+
+// A write that fails (here: the WAL may not grow, as on a full disk) is reported and
+// retried by the journal's thread until it succeeds; what comes meanwhile waits behind
+// it, and nothing is lost or reordered.
+TEST_F(JournalFileTest, AFailedWriteIsRetriedUntilItSucceeds) {
+  {
+    OnLoop on(file_, Sync::kWritten);
+    append_put(on.journal, "first", 1);
+    on.loop.run_queued();
+    ASSERT_EQ(on.journal.committed(), 1u);
+
+    const FileSizeLimit limit(wal_size());
+    const std::string big(std::size_t{64} * 1024, 'x');  // more than the WAL may grow by
+    on.journal.append(Change::put(2, "big", big));
+    on.loop.run_queued();
+    ASSERT_TRUE(on.reports.wait_for_failures(1));
+    EXPECT_EQ(on.journal.committed(), 1u);
+    EXPECT_NE(on.reports.failures().front().find("cannot write data file"), std::string::npos)
+        << on.reports.failures().front();
+    // A later turn's changes go behind the failed batch.
+    append_put(on.journal, "later", 3);
+    on.loop.run_queued();
+    std::this_thread::sleep_for(300ms);
+    EXPECT_EQ(on.journal.committed(), 1u);
+
+    limit.lift();
+    ASSERT_TRUE(on.reports.wait_for_commit(3));
+    EXPECT_EQ(on.journal.committed(), 3u);
+    EXPECT_EQ(on.reports.commits().front(), 1u);
+    EXPECT_TRUE(strictly_increasing(on.reports.commits()));
+  }
+  const auto records = by_client(open());
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records.at("big").at_line.size(), 64u * 1024);
+  EXPECT_EQ(records.at("later").lsn, 3u);
 }
 
 TEST_F(JournalFileTest, WhatComesDuringAWriteGoesInOneMoreBatch) {

@@ -131,6 +131,12 @@ class CommitReports {
     }
     changed_.notify_all();
   }
+  // True once `count` failures were reported.
+  bool wait_for_failures(std::size_t count) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, std::chrono::seconds(10),
+                             [&] { return failures_.size() >= count; });
+  }
   // True once a commit of `seq` or later was reported.
   bool wait_for_commit(std::uint64_t seq, std::chrono::seconds timeout = std::chrono::seconds(10)) {
     std::unique_lock lock(mutex_);
