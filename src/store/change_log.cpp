@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <cstring>
 
 namespace herd::store {
 
@@ -26,9 +25,9 @@ void put_line(std::uint64_t lsn, std::string_view client, std::string_view sourc
   out.resize(start + 2 + digit_count + 1 + client.size() + 2 + source.size() + 1 + at_line.size() +
              1);
   char* at = out.data() + start;
+  // std::copy, not memcpy: an empty view (no source) may have no data pointer at all.
   const auto put = [&at](std::string_view piece) {
-    std::memcpy(at, piece.data(), piece.size());
-    at += piece.size();
+    at = std::copy(piece.begin(), piece.end(), at);
   };
   put("P ");
   put({digits.data(), digit_count});
