@@ -342,7 +342,7 @@ void Database::connect(int flags) {
         return SQLITE_OK;
       },
       this);
-  exec(raw, "PRAGMA journal_size_limit=" + std::to_string(kCheckpointPages * 4096));
+  exec(raw, "PRAGMA journal_size_limit=" + std::to_string(kCheckpointBytes));
 }
 
 void Database::checkpoint() {

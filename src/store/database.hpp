@@ -49,7 +49,8 @@ std::string make_store_id();
 
 class Database {
  public:
-  static constexpr int kCheckpointPages = 10'000;  // of SQLite's default 4 KiB: 40 MiB
+  static constexpr int kCheckpointPages = 10'000;  // of SQLite's default 4 KiB
+  static constexpr std::uint64_t kCheckpointBytes = std::uint64_t{kCheckpointPages} * 4096;
 
   // Opens or creates `file` (and its directory). Throws StoreError, naming the file, only
   // when no usable file can be had at all (directory not writable, say), or when what is

@@ -130,14 +130,17 @@ bool Journal::commit(ChangeBatch& batch) {
   changes_since_snapshot_ += batch.size();
   const std::uint64_t last = batch.last_seq();
   batch.clear();
-  publish(last);
-  if (database_->checkpoint_due()) {
-    {
-      std::lock_guard lock(mutex_);
-      checkpoint_due_ = true;
+  bool wake_thread = false;
+  {
+    std::lock_guard lock(mutex_);
+    retrying_ = false;
+    if (database_->checkpoint_due()) {
+      checkpoint_asked_ = true;
+      wake_thread = true;
     }
-    wake_.notify_one();
   }
+  if (wake_thread) wake_.notify_one();
+  publish(last);
   return true;
 }
 
@@ -148,7 +151,7 @@ void Journal::run() {
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock,
-                 [this] { return closing_ || batch_ready_ || compacting_ || checkpoint_due_; });
+                 [this] { return closing_ || batch_ready_ || compacting_ || checkpoint_asked_; });
       lock.unlock();
       const std::lock_guard writer(writer_);
       lock.lock();
@@ -157,17 +160,10 @@ void Journal::run() {
         std::swap(batch, pending_);
         batch_ready_ = false;
       }
-      checkpoint_due_ = false;  // seen: checked below
+      checkpoint_asked_ = false;  // checked below
       lock.unlock();
-      if (!batch.empty()) {
-        failed = !commit(batch);
-        if (!failed) {
-          lock.lock();
-          retrying_ = false;
-          lock.unlock();
-        }
-      }
-      if (last && (failed || batch.empty())) return;  // written, or given up
+      if (!batch.empty()) failed = !commit(batch);
+      if (last) return;  // what was pending at close is written, or given up
       if (!failed) compact_step();
       if (database_->checkpoint_due()) checkpoint();
     }

@@ -119,8 +119,8 @@ class Journal {
   loop::AfterTurn end_of_turn_;
   std::atomic<std::uint64_t> committed_{0};  // written under mutex_, read without
   std::multimap<std::uint64_t, std::function<void()>> waiters_;
-  bool checkpoint_due_ = false;
-  bool retrying_ = false;  // a write failed: batches go to the thread until one succeeds
+  bool checkpoint_asked_ = false;  // a commit found a checkpoint due: wakes the thread
+  bool retrying_ = false;          // a write failed: batches go to the thread until one succeeds
   bool closing_ = false;
 
   // Snapshots; under writer_.

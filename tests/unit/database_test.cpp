@@ -319,8 +319,7 @@ TEST_F(DatabaseTest, CheckpointsHappenOnlyWhenAskedFor) {
     ++seq;
     database.write(ChangeBatch{Change::put(seq, "client" + std::to_string(seq), line)});
   }
-  constexpr std::uint64_t kWalBytes = std::uint64_t{Database::kCheckpointPages} * 4096;
-  EXPECT_GE(seq, kWalBytes / line.size() - 2);  // not long before the threshold
+  EXPECT_GE(seq, Database::kCheckpointBytes / line.size() - 2);  // not long before the threshold
   EXPECT_EQ(fs::file_size(file_), size_at_start);
 
   database.checkpoint();
@@ -328,7 +327,7 @@ TEST_F(DatabaseTest, CheckpointsHappenOnlyWhenAskedFor) {
   EXPECT_GT(fs::file_size(file_), seq * line.size());
   // The WAL starts again from its beginning, cut back to the threshold's size.
   database.write(ChangeBatch{Change::put(seq + 1, "one more", "AT 1")});
-  EXPECT_LE(fs::file_size(file_.string() + "-wal"), kWalBytes);
+  EXPECT_LE(fs::file_size(file_.string() + "-wal"), Database::kCheckpointBytes);
   EXPECT_FALSE(database.checkpoint_due());
 }
 

@@ -170,16 +170,21 @@ class JournalFileTest : public testing::DataFileTest {
     void (*old_signal_)(int) = nullptr;
   };
 
-  // A journal that batches by the turns of a loop the test drives.
-  struct OnLoop {
-    OnLoop(const std::filesystem::path& file, Sync sync)
+  // A journal on file_, with its reports. By default an append that finds the journal idle
+  // starts a batch at once; with Batches::kByTurn, `loop` makes the batches, as a server's
+  // event loop does.
+  enum class Batches { kAtOnce, kByTurn };
+  struct OpenJournal {
+    OpenJournal(const std::filesystem::path& file, Sync sync, Batches batches = Batches::kAtOnce)
         : database(file, sync, contents),
-          journal(&database, 0, reports.on_commit(), reports.on_failure(), {}, loop.post()) {}
+          journal(&database, 0, reports.on_commit(), reports.on_failure(), {},
+                  batches == Batches::kByTurn ? loop.post() : loop::Post{}) {}
     CommitReports reports;
     herd::testing::ManualLoop loop;
     Contents contents;
     Database database;
     Journal journal;
+    const ReleaseAtEnd release_at_end{reports};  // a held thread goes on, and the journal closes
   };
 
   // Changes 2 to 5 of the cursor tests: puts and cursors mixed, Juzang's moved twice.
@@ -244,7 +249,7 @@ TEST_F(JournalFileTest, WhenCommittedRunsOnlyAfterTheCommit) {
 
 TEST_F(JournalFileTest, ABatchIsWhatTheLoopsTurnAppended) {
   {
-    OnLoop on(file_, Sync::kWritten);
+    OpenJournal on(file_, Sync::kWritten, Batches::kByTurn);
     append_put(on.journal, "apple", 1);
     append_put(on.journal, "kiwi", 2);
     append_put(on.journal, "pear", 3);
@@ -274,7 +279,7 @@ TEST_F(JournalFileTest, ABatchIsWhatTheLoopsTurnAppended) {
 }
 
 TEST_F(JournalFileTest, WrittenTheLoopCommitsItsOwnTurn) {
-  OnLoop on(file_, Sync::kWritten);
+  OpenJournal on(file_, Sync::kWritten, Batches::kByTurn);
   append_put(on.journal, "apple", 1);
   append_put(on.journal, "kiwi", 2);
   std::optional<std::thread::id> replied_on;
@@ -292,7 +297,7 @@ TEST_F(JournalFileTest, WrittenTheLoopCommitsItsOwnTurn) {
 // Under load a turn's batch is large, and the thread writes it on the other core while
 // the loop goes on with the next turn.
 TEST_F(JournalFileTest, WrittenALargeBatchGoesToTheThread) {
-  OnLoop on(file_, Sync::kWritten);
+  OpenJournal on(file_, Sync::kWritten, Batches::kByTurn);
   const std::uint64_t last = Journal::kLoopBatchLimit + 1;
   for (std::uint64_t seq = 1; seq <= last; ++seq) {
     append_put(on.journal, "c" + std::to_string(seq), seq);
@@ -307,7 +312,7 @@ TEST_F(JournalFileTest, WrittenALargeBatchGoesToTheThread) {
 }
 
 TEST_F(JournalFileTest, SyncedTheJournalsThreadCommits) {
-  OnLoop on(file_, Sync::kSynced);
+  OpenJournal on(file_, Sync::kSynced, Batches::kByTurn);
   append_put(on.journal, "apple", 1);
   std::promise<std::thread::id> committed_on;
   on.journal.when_committed(1, [&] { committed_on.set_value(std::this_thread::get_id()); });
@@ -319,23 +324,22 @@ TEST_F(JournalFileTest, SyncedTheJournalsThreadCommits) {
 }
 
 TEST_F(JournalFileTest, TheJournalsThreadCheckpoints) {
-  OnLoop on(file_, Sync::kWritten);
+  OpenJournal on(file_, Sync::kWritten, Batches::kByTurn);
   const auto size_at_start = std::filesystem::file_size(file_);
   const std::string line(1 << 20, 'x');
-  constexpr std::uint64_t kWalBytes = std::uint64_t{Database::kCheckpointPages} * 4096;
   std::uint64_t seq = 0;
-  while (seq * line.size() < kWalBytes + line.size()) {
+  while (seq * line.size() < Database::kCheckpointBytes + line.size()) {
     ++seq;
     on.journal.append(Change::put(seq, "client" + std::to_string(seq), line));
     on.loop.run_queued();  // while the thread checkpoints, it takes the loop's batch
   }
   ASSERT_TRUE(on.reports.wait_for_commit(seq));
   const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (std::filesystem::file_size(file_) < size_at_start + kWalBytes / 2 &&
+  while (std::filesystem::file_size(file_) < size_at_start + Database::kCheckpointBytes / 2 &&
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(10ms);
   }
-  EXPECT_GE(std::filesystem::file_size(file_), size_at_start + kWalBytes / 2);
+  EXPECT_GE(std::filesystem::file_size(file_), size_at_start + Database::kCheckpointBytes / 2);
   EXPECT_TRUE(on.reports.failures().empty());
 }
 
@@ -344,7 +348,7 @@ TEST_F(JournalFileTest, TheJournalsThreadCheckpoints) {
 // it, and nothing is lost or reordered.
 TEST_F(JournalFileTest, AFailedWriteIsRetriedUntilItSucceeds) {
   {
-    OnLoop on(file_, Sync::kWritten);
+    OpenJournal on(file_, Sync::kWritten, Batches::kByTurn);
     append_put(on.journal, "first", 1);
     on.loop.run_queued();
     ASSERT_EQ(on.journal.committed(), 1u);
@@ -376,22 +380,18 @@ TEST_F(JournalFileTest, AFailedWriteIsRetriedUntilItSucceeds) {
 }
 
 TEST_F(JournalFileTest, WhatComesDuringAWriteGoesInOneMoreBatch) {
-  CommitReports reports;
   constexpr std::uint64_t kChanges = 100;
   {
-    Contents contents;
-    Database database(file_, Sync::kWritten, contents);
-    Journal journal(&database, 0, reports.on_commit(), reports.on_failure());
-    const ReleaseAtEnd release_at_end(reports);
-    ASSERT_TRUE(hold_after_first(journal, reports, "c1"));
+    OpenJournal on(file_, Sync::kWritten);
+    ASSERT_TRUE(hold_after_first(on.journal, on.reports, "c1"));
     for (std::uint64_t seq = 2; seq <= kChanges; ++seq) {
-      append_put(journal, "c" + std::to_string(seq), seq);
+      append_put(on.journal, "c" + std::to_string(seq), seq);
     }
-    EXPECT_EQ(journal.committed(), 1u);
-    reports.release();
-    ASSERT_TRUE(reports.wait_for_commit(kChanges));
-    EXPECT_EQ(journal.committed(), kChanges);
-    EXPECT_EQ(reports.commits(), (std::vector<std::uint64_t>{1, kChanges}));
+    EXPECT_EQ(on.journal.committed(), 1u);
+    on.reports.release();
+    ASSERT_TRUE(on.reports.wait_for_commit(kChanges));
+    EXPECT_EQ(on.journal.committed(), kChanges);
+    EXPECT_EQ(on.reports.commits(), (std::vector<std::uint64_t>{1, kChanges}));
   }
   const auto records = by_client(open());
   ASSERT_EQ(records.size(), kChanges);
@@ -407,14 +407,11 @@ TEST_F(JournalFileTest, AppendsFromManyThreadsAllCommit) {
   constexpr int kThreads = 4;
   constexpr int kEach = 250;
   constexpr std::uint64_t kTotal = std::uint64_t{kThreads} * kEach;
-  CommitReports reports;
   std::mutex store_mutex;  // as the store's: seqs are taken and appended under it
   std::uint64_t seq = 0;
   std::map<std::string, std::uint64_t> expected;
   {
-    Contents contents;
-    Database database(file_, Sync::kWritten, contents);
-    Journal journal(&database, 0, reports.on_commit(), reports.on_failure());
+    OpenJournal on(file_, Sync::kWritten);
     std::vector<std::thread> threads;
     threads.reserve(kThreads);
     for (int t = 0; t < kThreads; ++t) {
@@ -423,17 +420,17 @@ TEST_F(JournalFileTest, AppendsFromManyThreadsAllCommit) {
           const std::lock_guard lock(store_mutex);
           const std::string client = "t" + std::to_string(t) + "-" + std::to_string(i);
           expected[client] = ++seq;
-          append_put(journal, client, seq);
+          append_put(on.journal, client, seq);
         }
       });
     }
     for (auto& thread : threads) thread.join();
-    ASSERT_TRUE(reports.wait_for_commit(kTotal));
-    EXPECT_EQ(journal.committed(), kTotal);
-    const auto commits = reports.commits();
+    ASSERT_TRUE(on.reports.wait_for_commit(kTotal));
+    EXPECT_EQ(on.journal.committed(), kTotal);
+    const auto commits = on.reports.commits();
     EXPECT_TRUE(strictly_increasing(commits));
     EXPECT_EQ(commits.back(), kTotal);
-    EXPECT_TRUE(reports.failures().empty());
+    EXPECT_TRUE(on.reports.failures().empty());
   }
   const auto records = by_client(open());
   ASSERT_EQ(records.size(), kTotal);
@@ -446,19 +443,15 @@ TEST_F(JournalFileTest, AppendsFromManyThreadsAllCommit) {
 }
 
 TEST_F(JournalFileTest, TheFileHoldsTheLastCursorOfABatch) {
-  CommitReports reports;
   {
-    Contents contents;
-    Database database(file_, Sync::kWritten, contents);
-    Journal journal(&database, 0, reports.on_commit(), reports.on_failure());
-    const ReleaseAtEnd release_at_end(reports);
-    ASSERT_TRUE(hold_after_first(journal, reports, "a"));
-    append_mixed(journal);
-    journal.append(Change::cursor(6, "Juzang", kId3, 30));  // the last change is a cursor
-    reports.release();
-    ASSERT_TRUE(reports.wait_for_commit(6));
-    EXPECT_EQ(journal.committed(), 6u);
-    EXPECT_EQ(reports.commits(), (std::vector<std::uint64_t>{1, 6}));
+    OpenJournal on(file_, Sync::kWritten);
+    ASSERT_TRUE(hold_after_first(on.journal, on.reports, "a"));
+    append_mixed(on.journal);
+    on.journal.append(Change::cursor(6, "Juzang", kId3, 30));  // the last change is a cursor
+    on.reports.release();
+    ASSERT_TRUE(on.reports.wait_for_commit(6));
+    EXPECT_EQ(on.journal.committed(), 6u);
+    EXPECT_EQ(on.reports.commits(), (std::vector<std::uint64_t>{1, 6}));
   }
   const Contents contents = open();
   const auto records = by_client(contents);
@@ -472,27 +465,23 @@ TEST_F(JournalFileTest, TheFileHoldsTheLastCursorOfABatch) {
 }
 
 TEST_F(JournalFileTest, TheFileHoldsTheLastCursorOfEachNeighbourAcrossBatches) {
-  CommitReports reports;
   {
-    Contents contents;
-    Database database(file_, Sync::kWritten, contents);
-    Journal journal(&database, 0, reports.on_commit(), reports.on_failure());
-    const ReleaseAtEnd release_at_end(reports);
-    ASSERT_TRUE(hold_after_first(journal, reports, "a"));
-    append_mixed(journal);
+    OpenJournal on(file_, Sync::kWritten);
+    ASSERT_TRUE(hold_after_first(on.journal, on.reports, "a"));
+    append_mixed(on.journal);
     // The journal takes that batch, and is held again after writing it.
-    reports.release(/*again=*/true);
-    ASSERT_TRUE(reports.wait_until_held());
-    ASSERT_EQ(journal.committed(), 5u);
+    on.reports.release(/*again=*/true);
+    ASSERT_TRUE(on.reports.wait_until_held());
+    ASSERT_EQ(on.journal.committed(), 5u);
     // A new batch: its cursors replace the last one's, in the order appended.
-    append_put(journal, "c", 6);
-    journal.append(Change::cursor(7, "Jaquez", kId1, 8));
-    journal.append(Change::cursor(8, "Juzang", kId1, 5));  // lower: the journal does not judge
-    journal.append(Change::cursor(9, "Jaquez", kId3, 9));
-    append_put(journal, "d", 10);
-    reports.release();
-    ASSERT_TRUE(reports.wait_for_commit(10));
-    EXPECT_EQ(reports.commits(), (std::vector<std::uint64_t>{1, 5, 10}));
+    append_put(on.journal, "c", 6);
+    on.journal.append(Change::cursor(7, "Jaquez", kId1, 8));
+    on.journal.append(Change::cursor(8, "Juzang", kId1, 5));  // lower: the journal does not judge
+    on.journal.append(Change::cursor(9, "Jaquez", kId3, 9));
+    append_put(on.journal, "d", 10);
+    on.reports.release();
+    ASSERT_TRUE(on.reports.wait_for_commit(10));
+    EXPECT_EQ(on.reports.commits(), (std::vector<std::uint64_t>{1, 5, 10}));
   }
   const Contents contents = open();
   const auto records = by_client(contents);
@@ -505,34 +494,30 @@ TEST_F(JournalFileTest, TheFileHoldsTheLastCursorOfEachNeighbourAcrossBatches) {
 }
 
 TEST_F(JournalFileTest, CloseWritesWhatIsPending) {
-  CommitReports reports;
   {
-    Contents contents;
-    Database database(file_, Sync::kWritten, contents);
-    Journal journal(&database, 0, reports.on_commit(), reports.on_failure());
-    const ReleaseAtEnd release_at_end(reports);
-    ASSERT_TRUE(hold_after_first(journal, reports, "a"));
-    append_put(journal, "b", 2);
-    journal.append(Change::cursor(3, "Juzang", kId1, 42));
-    journal.append(Change::erase(4, "a"));
-    append_put(journal, "c", 5);
-    std::thread releaser([&reports] {
+    OpenJournal on(file_, Sync::kWritten);
+    ASSERT_TRUE(hold_after_first(on.journal, on.reports, "a"));
+    append_put(on.journal, "b", 2);
+    on.journal.append(Change::cursor(3, "Juzang", kId1, 42));
+    on.journal.append(Change::erase(4, "a"));
+    append_put(on.journal, "c", 5);
+    std::thread releaser([&on] {
       std::this_thread::sleep_for(200ms);
-      reports.release();
+      on.reports.release();
     });
-    journal.close();
+    on.journal.close();
     releaser.join();
-    EXPECT_EQ(journal.committed(), 5u);
-    EXPECT_EQ(reports.commits(), (std::vector<std::uint64_t>{1, 5}));
+    EXPECT_EQ(on.journal.committed(), 5u);
+    EXPECT_EQ(on.reports.commits(), (std::vector<std::uint64_t>{1, 5}));
 
     // Once closed, an append commits at once, unwritten.
-    append_put(journal, "late", 6);
-    EXPECT_EQ(journal.committed(), 6u);
+    append_put(on.journal, "late", 6);
+    EXPECT_EQ(on.journal.committed(), 6u);
     bool ran = false;
-    journal.when_committed(6, [&] { ran = true; });
+    on.journal.when_committed(6, [&] { ran = true; });
     EXPECT_TRUE(ran);
-    journal.close();  // again: nothing to do
-    EXPECT_TRUE(reports.failures().empty());
+    on.journal.close();  // again: nothing to do
+    EXPECT_TRUE(on.reports.failures().empty());
   }
   const Contents contents = open();
   const auto records = by_client(contents);
@@ -547,12 +532,9 @@ TEST_F(JournalFileTest, CloseWritesWhatIsPending) {
 TEST_F(JournalFileTest, DestroyingTheJournalWritesWhatIsPending) {
   constexpr std::uint64_t kChanges = 50;
   {
-    CommitReports reports;
-    Contents contents;
-    Database database(file_, Sync::kWritten, contents);
-    Journal journal(&database, 0, reports.on_commit(), reports.on_failure());
+    OpenJournal on(file_, Sync::kWritten);
     for (std::uint64_t seq = 1; seq <= kChanges; ++seq) {
-      append_put(journal, "c" + std::to_string(seq), seq);
+      append_put(on.journal, "c" + std::to_string(seq), seq);
     }
   }
   EXPECT_EQ(open().records.size(), kChanges);

@@ -531,8 +531,6 @@ TEST_F(MemoryStoreTest, NewLsnsAreAboveEvenAnOddRestoredOne) {
 
 // ---- With a data file ----
 
-class FileStoreTest : public testing::DataFileTest {};
-
 // Waits until the journal has committed `seq`; false after ten seconds.
 bool wait_committed(Journal& journal, std::uint64_t seq) {
   auto done = std::make_shared<std::promise<void>>();
@@ -541,22 +539,42 @@ bool wait_committed(Journal& journal, std::uint64_t seq) {
   return future.wait_for(seconds(10)) == std::future_status::ready;
 }
 
+class FileStoreTest : public testing::DataFileTest {
+ protected:
+  // One boot of a server's store on file_, opened as a server opens it; restore() is left
+  // to the test.
+  struct Boot {
+    explicit Boot(const std::filesystem::path& file, RecordStore::Options options = {})
+        : database(file, Sync::kWritten, contents),
+          journal(&database, contents.boot << kBootShift, commits.on_commit(),
+                  commits.on_failure()),
+          store(options, journal, contents.store_id, contents.boot) {}
+    RecordStore::Restored restore(Timestamp now = kNow) {
+      return store.restore(contents.records, contents.cursors, now);
+    }
+    // Every change made so far is committed; false after ten seconds.
+    bool all_committed() { return wait_committed(journal, store.last_seq()); }
+
+    CommitReports commits;
+    Contents contents;
+    Database database;
+    Journal journal;
+    const ReleaseAtEnd release_at_end{commits};  // a held thread goes on, and the journal closes
+    RecordStore store;
+  };
+};
+
 TEST_F(FileStoreTest, RecordsAndCursorsSurviveARestart) {
   const Record kiwi = record("kiwi", at(100));
   const Record apple = record("apple", at(100), "Juzang");
   const Record kiwi2 = record("kiwi", at(101));
   std::string store_id;
   {
-    CommitReports commits;
-    Contents contents;
-    Database database(file_, Sync::kWritten, contents);
-    ASSERT_EQ(contents.boot, 1u);
-    store_id = contents.store_id;
-    Journal journal(&database, contents.boot << kBootShift, commits.on_commit(),
-                    commits.on_failure());
-    RecordStore store({}, journal, contents.store_id, contents.boot);
-    const auto restored = store.restore(contents.records, contents.cursors, kNow);
-    EXPECT_EQ(restored.records, 0u);
+    Boot first(file_);
+    ASSERT_EQ(first.contents.boot, 1u);
+    store_id = first.contents.store_id;
+    RecordStore& store = first.store;
+    EXPECT_EQ(first.restore().records, 0u);
     ASSERT_EQ(store.offer(kiwi, "", kNow), RecordStore::Outcome::kStored);
     ASSERT_EQ(store.offer(apple, "Juzang", kNow), RecordStore::Outcome::kStored);
     ASSERT_EQ(store.offer(kiwi2, "", kNow), RecordStore::Outcome::kStored);
@@ -564,27 +582,23 @@ TEST_F(FileStoreTest, RecordsAndCursorsSurviveARestart) {
     store.advance("Juzang", {kOtherId, 50});
     store.advance("Jaquez", {kStoreId, 7});
     EXPECT_EQ(store.last_seq(), kBoot1 + 6);
-    ASSERT_TRUE(wait_committed(journal, store.last_seq()));
-    EXPECT_EQ(journal.committed(), kBoot1 + 6);
-    ASSERT_FALSE(commits.commits().empty());
-    EXPECT_EQ(commits.commits().back(), kBoot1 + 6);
-    EXPECT_TRUE(commits.failures().empty());
+    ASSERT_TRUE(first.all_committed());
+    EXPECT_EQ(first.journal.committed(), kBoot1 + 6);
+    ASSERT_FALSE(first.commits.commits().empty());
+    EXPECT_EQ(first.commits.commits().back(), kBoot1 + 6);
+    EXPECT_TRUE(first.commits.failures().empty());
   }
 
-  CommitReports commits;
-  Contents contents;
-  Database database(file_, Sync::kWritten, contents);
-  EXPECT_EQ(contents.boot, 2u);
-  EXPECT_EQ(contents.store_id, store_id);
-  const auto rows = sorted(contents.records);
+  Boot second(file_);
+  EXPECT_EQ(second.contents.boot, 2u);
+  EXPECT_EQ(second.contents.store_id, store_id);
+  const auto rows = sorted(second.contents.records);
   ASSERT_EQ(rows.size(), 2u);
   expect_record(rows[0], "apple", apple.at_line, kBoot1 + 2, "Juzang");
   expect_record(rows[1], "kiwi", kiwi2.at_line, kBoot1 + 3, "");
 
-  Journal journal(&database, contents.boot << kBootShift, commits.on_commit(),
-                  commits.on_failure());
-  RecordStore store({}, journal, contents.store_id, contents.boot);
-  const auto restored = store.restore(contents.records, contents.cursors, kNow);
+  RecordStore& store = second.store;
+  const auto restored = second.restore();
   EXPECT_EQ(restored.records, 2u);
   EXPECT_EQ(restored.unreadable, 0u);
   EXPECT_EQ(restored.aged_out, 0u);
@@ -601,55 +615,41 @@ TEST_F(FileStoreTest, RecordsAndCursorsSurviveARestart) {
   ASSERT_EQ(store.offer(pear, "", kNow), RecordStore::Outcome::kStored);
   EXPECT_EQ(store.last_seq(), kBoot2 + 1);
   EXPECT_EQ(lines_since(store, kBoot1 + 3), lines_of({pear}));
-  ASSERT_TRUE(wait_committed(journal, kBoot2 + 1));
+  ASSERT_TRUE(wait_committed(second.journal, kBoot2 + 1));
 }
 
 TEST_F(FileStoreTest, ForgottenAndDroppedRecordsLeaveTheFile) {
   const Record a = record("a", at(kNow.seconds - 50));
   const Record b = record("b", at(kNow.seconds));
   const RecordStore::Options options{.ttl = seconds(60)};
-  Contents contents;
   {
-    CommitReports commits;
-    Database database(file_, Sync::kWritten, contents);
-    Journal journal(&database, contents.boot << kBootShift, commits.on_commit(),
-                    commits.on_failure());
-    RecordStore store(options, journal, contents.store_id, contents.boot);
-    ASSERT_EQ(store.offer(a, "", kNow), RecordStore::Outcome::kStored);
-    ASSERT_EQ(store.offer(b, "", kNow), RecordStore::Outcome::kStored);
-    ASSERT_TRUE(wait_committed(journal, store.last_seq()));
+    Boot boot(file_, options);
+    ASSERT_EQ(boot.store.offer(a, "", kNow), RecordStore::Outcome::kStored);
+    ASSERT_EQ(boot.store.offer(b, "", kNow), RecordStore::Outcome::kStored);
+    ASSERT_TRUE(boot.all_committed());
   }
 
   // a ages out while the server runs: forgotten, and erased from the file.
   {
-    CommitReports commits;
-    Database database(file_, Sync::kWritten, contents);
-    ASSERT_EQ(contents.records.size(), 2u);
-    Journal journal(&database, contents.boot << kBootShift, commits.on_commit(),
-                    commits.on_failure());
-    RecordStore store(options, journal, contents.store_id, contents.boot);
-    const auto restored = store.restore(contents.records, contents.cursors, kNow);
-    ASSERT_EQ(restored.records, 2u);
-    const std::uint64_t seq = store.last_seq();
-    EXPECT_EQ(store.forget_aged_out(at(kNow.seconds + 20), 10), 1u);
-    EXPECT_GT(store.last_seq(), seq);
-    ASSERT_TRUE(wait_committed(journal, store.last_seq()));
+    Boot boot(file_, options);
+    ASSERT_EQ(boot.contents.records.size(), 2u);
+    ASSERT_EQ(boot.restore().records, 2u);
+    const std::uint64_t seq = boot.store.last_seq();
+    EXPECT_EQ(boot.store.forget_aged_out(at(kNow.seconds + 20), 10), 1u);
+    EXPECT_GT(boot.store.last_seq(), seq);
+    ASSERT_TRUE(boot.all_committed());
   }
 
   // b ages out while the server is down: restore drops it, and erases it from the file.
   {
-    CommitReports commits;
-    Database database(file_, Sync::kWritten, contents);
-    ASSERT_EQ(contents.records.size(), 1u);
-    EXPECT_EQ(contents.records[0].client, "b");
-    Journal journal(&database, contents.boot << kBootShift, commits.on_commit(),
-                    commits.on_failure());
-    RecordStore store(options, journal, contents.store_id, contents.boot);
-    const auto restored = store.restore(contents.records, contents.cursors, at(kNow.seconds + 61));
+    Boot boot(file_, options);
+    ASSERT_EQ(boot.contents.records.size(), 1u);
+    EXPECT_EQ(boot.contents.records[0].client, "b");
+    const auto restored = boot.restore(at(kNow.seconds + 61));
     EXPECT_EQ(restored.records, 0u);
     EXPECT_EQ(restored.aged_out, 1u);
-    EXPECT_EQ(store.size(), 0u);
-    ASSERT_TRUE(wait_committed(journal, store.last_seq()));
+    EXPECT_EQ(boot.store.size(), 0u);
+    ASSERT_TRUE(boot.all_committed());
   }
   EXPECT_TRUE(open().records.empty());
 }
@@ -666,18 +666,13 @@ TEST_F(FileStoreTest, UnreadableRowsAreErasedFromTheFile) {
     database.write(ChangeBatch{put_kiwi, put_bad, put_mismatch});
   }
   {
-    CommitReports commits;
-    Contents contents;
-    Database database(file_, Sync::kWritten, contents);
-    ASSERT_EQ(contents.records.size(), 3u);
-    Journal journal(&database, contents.boot << kBootShift, commits.on_commit(),
-                    commits.on_failure());
-    RecordStore store({}, journal, contents.store_id, contents.boot);
-    const auto restored = store.restore(contents.records, contents.cursors, kNow);
+    Boot boot(file_);
+    ASSERT_EQ(boot.contents.records.size(), 3u);
+    const auto restored = boot.restore();
     EXPECT_EQ(restored.records, 1u);
     EXPECT_EQ(restored.unreadable, 2u);
     EXPECT_EQ(restored.aged_out, 0u);
-    ASSERT_TRUE(wait_committed(journal, store.last_seq()));
+    ASSERT_TRUE(boot.all_committed());
   }
   const auto rows = open().records;
   ASSERT_EQ(rows.size(), 1u);
@@ -690,13 +685,10 @@ TEST_F(FileStoreTest, UnreadableRowsAreErasedFromTheFile) {
 // the server to die before its replacement is committed, it would come back with that
 // record at that LSN, and the neighbour, whose position is past it, would never ask for it.
 TEST_F(FileStoreTest, AMarkNeverCoversACommittedRecordLeftUnsent) {
-  CommitReports commits;
-  Contents contents;
-  Database database(file_, Sync::kWritten, contents);
-  Journal journal(&database, contents.boot << kBootShift, commits.on_commit(),
-                  commits.on_failure());
-  const ReleaseAtEnd release_at_end(commits);
-  RecordStore store({}, journal, contents.store_id, contents.boot);
+  Boot boot(file_);
+  RecordStore& store = boot.store;
+  Journal& journal = boot.journal;
+  CommitReports& commits = boot.commits;
   const Record kiwi = record("kiwi", at(100));
   const Record pear = record("pear", at(100));
   ASSERT_EQ(store.offer(pear, "", kNow), RecordStore::Outcome::kStored);
