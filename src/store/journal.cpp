@@ -28,7 +28,7 @@ Journal::~Journal() {
 
 void Journal::close() {
   {
-    std::lock_guard lock(mutex_);
+    const std::scoped_lock lock(mutex_, pending_mutex_);
     if (closing_) return;
     closing_ = true;
   }
@@ -37,7 +37,7 @@ void Journal::close() {
 }
 
 void Journal::append(const Change& change) {
-  std::unique_lock lock(mutex_);
+  std::unique_lock lock(pending_mutex_);
   if (database_ == nullptr || closing_) {
     lock.unlock();
     publish(change.seq);
@@ -85,7 +85,7 @@ void Journal::end_turn() {
     const std::unique_lock writer(writer_, std::try_to_lock);
     if (writer.owns_lock()) {
       {
-        std::lock_guard lock(mutex_);
+        const std::scoped_lock lock(mutex_, pending_mutex_);
         if (pending_.empty()) return;  // taken with an earlier turn's
         if (!retrying_ && !closing_ && pending_.size() <= kLoopBatchLimit) {
           std::swap(loop_batch_, pending_);
@@ -111,7 +111,7 @@ bool Journal::commit(ChangeBatch& batch) {
     std::size_t unwritten = 0;
     bool closing = false;
     {
-      std::lock_guard lock(mutex_);
+      const std::scoped_lock lock(mutex_, pending_mutex_);
       // The failed batch goes first again, before what came meanwhile; the thread retries.
       batch.append(pending_);
       std::swap(pending_, batch);
@@ -157,6 +157,7 @@ void Journal::run() {
       lock.lock();
       const bool last = closing_;
       if (batch_ready_ || closing_) {
+        const std::lock_guard appends(pending_mutex_);
         std::swap(batch, pending_);
         batch_ready_ = false;
       }

@@ -91,6 +91,8 @@ class Journal {
   void close();
 
  private:
+  static constexpr std::size_t kCacheLine = 64;
+
   void run();
   // The loop's turn has ended: its batch is written here or handed to the thread.
   void end_turn();
@@ -114,14 +116,19 @@ class Journal {
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
+  // Guards pending_ (and closing_, with mutex_) and nothing else. Appends take it once a
+  // change, so no thread holds it for longer than a swap: appends that shared mutex_ with
+  // the journal's thread waited for it, off the loop's CPU (docs/durability.md). On a cache
+  // line of its own, away from what the thread writes. Taken after mutex_.
+  alignas(kCacheLine) std::mutex pending_mutex_;
   ChangeBatch pending_;
-  bool batch_ready_ = false;  // the turn that appended pending_ has ended
+  alignas(kCacheLine) bool batch_ready_ = false;  // the turn that appended pending_ has ended
   loop::AfterTurn end_of_turn_;
   std::atomic<std::uint64_t> committed_{0};  // written under mutex_, read without
   std::multimap<std::uint64_t, std::function<void()>> waiters_;
   bool checkpoint_asked_ = false;  // a commit found a checkpoint due: wakes the thread
   bool retrying_ = false;          // a write failed: batches go to the thread until one succeeds
-  bool closing_ = false;
+  bool closing_ = false;           // under mutex_ and pending_mutex_: either suffices to read it
 
   // Snapshots; under writer_.
   SnapshotSource snapshots_;
