@@ -91,6 +91,8 @@ class Journal {
   void close();
 
  private:
+  // x86-64's; std::hardware_destructive_interference_size warns in a header (GCC's
+  // -Winterference-size), as its value may differ between translation units.
   static constexpr std::size_t kCacheLine = 64;
 
   void run();
@@ -122,6 +124,7 @@ class Journal {
   // line of its own, away from what the thread writes. Taken after mutex_.
   alignas(kCacheLine) std::mutex pending_mutex_;
   ChangeBatch pending_;
+  // Aligned only to start the members below on a new line, off pending_'s.
   alignas(kCacheLine) bool batch_ready_ = false;  // the turn that appended pending_ has ended
   loop::AfterTurn end_of_turn_;
   std::atomic<std::uint64_t> committed_{0};  // written under mutex_, read without
