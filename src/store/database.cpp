@@ -24,6 +24,14 @@ namespace fs = std::filesystem;
 constexpr int kBusyTimeoutMs = 5000;
 constexpr std::string_view kFormat = "2";
 constexpr std::uintmax_t kSmallestDatabase = 512;  // SQLite's smallest page
+// One server a file, with two connections: SQLite's "unix-excl" takes an exclusive lock
+// on the file at the first read and holds it until the last connection closes, so a
+// second server given the same file cannot use it, while the checkpointer's connection in
+// this process can. It keeps the WAL's index in this process's memory, not in a -shm file,
+// which saves the lock calls SQLite makes on that file around each transaction (six a
+// commit). SQLite's exclusive locking mode would do the rest but not allow the second
+// connection.
+constexpr const char* kVfs = "unix-excl";
 
 // What SQLite, or a check of ours, refused while opening; `code` is SQLite's result code,
 // SQLITE_CORRUPT for a failed check of ours.
@@ -287,7 +295,11 @@ Database::Database(const std::filesystem::path& file, Sync sync, Contents& conte
     } catch (const Failure& failure) {
       abandon();
       if (!means_damage(failure.code())) {
-        throw StoreError("cannot use data file " + name + ": " + failure.what());
+        const bool held = (failure.code() & 0xff) == SQLITE_BUSY;
+        throw StoreError("cannot use data file " + name + ": " + failure.what() +
+                         (held ? " (another process has it: a second server with this name "
+                                 "and store.dir?)"
+                               : ""));
       }
       std::string moved_to = "nowhere, it had gone";
       for (const auto& [from, to] : move_aside(file, true)) {
@@ -299,6 +311,7 @@ Database::Database(const std::filesystem::path& file, Sync sync, Contents& conte
                      moved_to + " and started empty";
     }
   }
+  connect_checkpointer();
   logged_changes_ = found.logged_changes;
   contents = std::move(found);
 }
@@ -317,15 +330,11 @@ void Database::create_new(Sync sync, Contents& found) {
 
 void Database::connect(int flags) {
   sqlite3* raw = nullptr;
-  const int code = sqlite3_open_v2(file_.c_str(), &raw, flags, nullptr);
+  const int code = sqlite3_open_v2(file_.c_str(), &raw, flags, kVfs);
   db_.reset(raw);
   check(raw, code);
   check(raw, sqlite3_busy_timeout(raw, kBusyTimeoutMs));
   if (sqlite3_db_readonly(raw, "main") == 1) throw Failure(SQLITE_READONLY, "it is read-only");
-  // One server a file: the lock is held from the first read until the server exits, so a
-  // second server given the same file cannot use it; and a WAL without shared memory
-  // saves a lock round per transaction.
-  check(raw, sqlite3_exec(raw, "PRAGMA locking_mode=EXCLUSIVE", nullptr, nullptr, nullptr));
   const std::string mode = single_text(raw, "PRAGMA journal_mode=WAL");
   if (mode != "wal") {
     throw Failure(SQLITE_CANTOPEN, "cannot switch it to WAL mode (it stays in " + mode + ")");
@@ -345,13 +354,31 @@ void Database::connect(int flags) {
   exec(raw, "PRAGMA journal_size_limit=" + std::to_string(kCheckpointBytes));
 }
 
+void Database::connect_checkpointer() {
+  try {
+    sqlite3* raw = nullptr;
+    const int code = sqlite3_open_v2(file_.c_str(), &raw, SQLITE_OPEN_READWRITE, kVfs);
+    checkpointer_.reset(raw);
+    check(raw, code);
+    // A connection opens the WAL at its first read; a checkpoint needs it open.
+    single_text(raw, "SELECT count(*) FROM meta");
+  } catch (const Failure& failure) {
+    abandon();
+    throw StoreError("cannot use data file " + file_.string() + ": " + failure.what());
+  }
+}
+
+// PASSIVE: copies what it can without waiting for the writer, which goes on appending to
+// the WAL meanwhile. The writer starts the WAL from its beginning again at its first
+// commit after a checkpoint that copied every page; until then the hook keeps reporting
+// the pages of the whole WAL, and the checkpoint stays due.
 void Database::checkpoint() {
-  const int code =
-      sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  const int code = sqlite3_wal_checkpoint_v2(checkpointer_.get(), nullptr,
+                                             SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
   if (code != SQLITE_OK) {
     checkpoint_at_ = wal_pages_ + kCheckpointPages;
     throw StoreError("cannot checkpoint data file " + file_.string() + ": " +
-                     sqlite3_errmsg(db_.get()));
+                     sqlite3_errmsg(checkpointer_.get()));
   }
   wal_pages_ = 0;
   checkpoint_at_ = kCheckpointPages;
@@ -519,6 +546,7 @@ void Database::set_sync(Sync sync) {
 void Database::abandon() noexcept {
   // Closing the last connection would otherwise checkpoint the WAL into the file and delete
   // it: a file that is damaged, or held by another process, is left as it was found.
+  checkpointer_.reset();
   if (db_) sqlite3_db_config(db_.get(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   begin_.reset();
   commit_.reset();

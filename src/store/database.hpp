@@ -6,9 +6,12 @@
 // its neighbours send it everything (docs/durability.md). write() applies a batch of
 // changes in one transaction; with Sync::kWritten it returns once SQLite has written the
 // transaction to the operating system (it survives the process being killed), with
-// Sync::kSynced once it is on disk (fsync; it survives power loss).
+// Sync::kSynced once it is on disk (fsync; it survives power loss). No other process can
+// use the file while the Database is open. Checkpoints have a connection of their own, so
+// that a thread may copy the WAL into the file while another commits.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -81,9 +84,13 @@ class Database {
   Sync sync() const { return sync_; }
 
   // The WAL has grown enough to be copied into the file: checkpoint() is due, away from
-  // the commits that wait for it. Throws StoreError; the next is then due after as many
-  // pages again.
-  bool checkpoint_due() const { return wal_pages_ >= checkpoint_at_; }
+  // the commits that wait for it. Either may be called on another thread than write()'s,
+  // and checkpoint() while a write() runs. checkpoint() throws StoreError; the next is
+  // then due after as many pages again.
+  bool checkpoint_due() const {
+    return wal_pages_.load(std::memory_order_relaxed) >=
+           checkpoint_at_.load(std::memory_order_relaxed);
+  }
   void checkpoint();
 
   const std::filesystem::path& file() const { return file_; }
@@ -97,6 +104,7 @@ class Database {
 
   void create_new(Sync sync, Contents& found);
   void connect(int flags);
+  void connect_checkpointer();
   void open_existing(Sync sync, bool zero_length, Contents& found);
   void create_tables(Sync sync, Contents& found);
   void prepare_statements();
@@ -110,6 +118,9 @@ class Database {
   Sync sync_;
   // Declared before the statements, so it is closed after they are finalized.
   std::unique_ptr<sqlite3, Closer> db_;
+  // Used only by checkpoint(). Declared after db_, so that db_ is the last connection to
+  // close: it then copies the WAL into the file and deletes it.
+  std::unique_ptr<sqlite3, Closer> checkpointer_;
   Statement begin_;
   Statement commit_;
   Statement rollback_;
@@ -121,8 +132,10 @@ class Database {
   std::string encoded_;                  // reused for every row written
   std::int64_t first_snapshot_row_ = 0;  // of the snapshot being written; 0: none
   std::size_t logged_changes_ = 0;
-  int wal_pages_ = 0;  // in the WAL since the last checkpoint, as SQLite's hook reports
-  int checkpoint_at_ = kCheckpointPages;
+  // The WAL's pages, as SQLite's hook reports after each commit: they count from 0 again
+  // at the first commit after a checkpoint that copied every page.
+  std::atomic<int> wal_pages_{0};
+  std::atomic<int> checkpoint_at_{kCheckpointPages};
 };
 
 }  // namespace herd::store

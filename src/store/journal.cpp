@@ -19,6 +19,7 @@ Journal::Journal(Database* database, std::uint64_t committed, OnCommit on_commit
       snapshots_(std::move(snapshots)) {
   if (database_ == nullptr) return;
   changes_since_snapshot_ = database_->logged_changes();
+  checkpointer_.emplace(*database_, on_failure_);
   thread_ = std::thread([this] { run(); });
 }
 
@@ -34,6 +35,8 @@ void Journal::close() {
   }
   wake_.notify_one();
   if (thread_.joinable()) thread_.join();
+  const std::lock_guard writer(writer_);  // a loop may be committing
+  checkpointer_.reset();
 }
 
 void Journal::append(const Change& change) {
@@ -130,16 +133,11 @@ bool Journal::commit(ChangeBatch& batch) {
   changes_since_snapshot_ += batch.size();
   const std::uint64_t last = batch.last_seq();
   batch.clear();
-  bool wake_thread = false;
   {
     std::lock_guard lock(mutex_);
     retrying_ = false;
-    if (database_->checkpoint_due()) {
-      checkpoint_asked_ = true;
-      wake_thread = true;
-    }
   }
-  if (wake_thread) wake_.notify_one();
+  if (checkpointer_ && database_->checkpoint_due()) checkpointer_->request();
   publish(last);
   return true;
 }
@@ -150,8 +148,7 @@ void Journal::run() {
     bool failed = false;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock,
-                 [this] { return closing_ || batch_ready_ || compacting_ || checkpoint_asked_; });
+      wake_.wait(lock, [this] { return closing_ || batch_ready_ || compacting_; });
       lock.unlock();
       const std::lock_guard writer(writer_);
       lock.lock();
@@ -161,22 +158,12 @@ void Journal::run() {
         std::swap(batch, pending_);
         batch_ready_ = false;
       }
-      checkpoint_asked_ = false;  // checked below
       lock.unlock();
       if (!batch.empty()) failed = !commit(batch);
       if (last) return;  // what was pending at close is written, or given up
       if (!failed) compact_step();
-      if (database_->checkpoint_due()) checkpoint();
     }
     if (failed) std::this_thread::sleep_for(std::chrono::seconds(1));
-  }
-}
-
-void Journal::checkpoint() {
-  try {
-    database_->checkpoint();
-  } catch (const StoreError& e) {
-    on_failure_(std::string(e.what()) + "; to be tried again after more commits");
   }
 }
 

@@ -15,9 +15,10 @@
 // goes out without a hand-over to another thread and back. A large batch (under load)
 // goes to the journal's own thread, which writes it on another core while the loop goes
 // on. With Sync::kSynced a commit waits for the disk, so the thread writes every batch.
-// The thread also checkpoints, writes snapshots and retries failed writes; a loop that
-// finds it busy leaves its batch to it. One writer at a time takes a batch, writes it and
-// publishes it, so commits stay in sequence order.
+// The thread also writes snapshots and retries failed writes; a loop that finds it busy
+// leaves its batch to it. One writer at a time takes a batch, writes it and publishes it,
+// so commits stay in sequence order. A commit that finds the WAL grown asks the
+// checkpointer (checkpointer.hpp), whose thread copies it into the file while commits go on.
 //
 // The file grows by one row a batch. Once the rows written since the last snapshot hold
 // more changes than twice the records stored (and at least kCompactAfter), the journal
@@ -34,6 +35,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -41,6 +43,7 @@
 #include "loop/after_turn.hpp"
 #include "store/change.hpp"
 #include "store/change_log.hpp"
+#include "store/checkpointer.hpp"
 
 namespace herd::store {
 
@@ -102,8 +105,6 @@ class Journal {
   // head of what is pending for the thread to retry, and returns false.
   bool commit(ChangeBatch& batch);
   void publish(std::uint64_t seq);
-  // With writer_ held, on the journal's thread: copies the WAL into the file.
-  void checkpoint();
   // One step of writing a snapshot, when one is due or under way; with writer_ held.
   void compact_step();
 
@@ -129,9 +130,8 @@ class Journal {
   loop::AfterTurn end_of_turn_;
   std::atomic<std::uint64_t> committed_{0};  // written under mutex_, read without
   std::multimap<std::uint64_t, std::function<void()>> waiters_;
-  bool checkpoint_asked_ = false;  // a commit found a checkpoint due: wakes the thread
-  bool retrying_ = false;          // a write failed: batches go to the thread until one succeeds
-  bool closing_ = false;           // under mutex_ and pending_mutex_: either suffices to read it
+  bool retrying_ = false;  // a write failed: batches go to the thread until one succeeds
+  bool closing_ = false;   // under mutex_ and pending_mutex_: either suffices to read it
 
   // Snapshots; under writer_.
   SnapshotSource snapshots_;
@@ -140,6 +140,7 @@ class Journal {
   std::uint64_t snapshot_through_ = 0;  // the snapshot covers changes up to this seq
   std::uint64_t snapshot_after_ = 0;    // LSN of the last record written into it
 
+  std::optional<Checkpointer> checkpointer_;  // with a database, until close(); under writer_
   std::thread thread_;
 };
 

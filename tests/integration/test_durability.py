@@ -2,16 +2,18 @@
 of any server, a restarted server loads its records from its data file, and a server
 whose file was lost or damaged gets every record back from its neighbours."""
 import datetime
+import os
 import random
 import re
 import signal
+import subprocess
 import sys
 import threading
 import time
 import unittest
 from typing import Optional
 
-from herdtest import at, fixtures, records
+from herdtest import at, env, fixtures, records
 from herdtest import client as herd_client
 from herdtest import herd as herd_mod
 from herdtest import upstream as upstream_mod
@@ -299,6 +301,30 @@ class AloneAfterSigkillTest(fixtures.FreshHerdTestCase):
         self.assertTrue(reply.startswith(line + b"\n{"), reply[:300])
         report = wait_data_line(self, herd, "Clark", since)
         self.assertIn(str(herd.data_file("Clark")).encode() + b": ", report)
+
+    def test_second_server_on_the_same_data_file_is_refused(self):
+        """One server a data file: a second process given the same name and store.dir (on
+        another port) exits, naming the file, and the first serves on, its records intact."""
+        herd = self.solo_herd()
+        client_id = fixtures.unique("first")
+        line = herd.iamat("Clark", client_id)
+        workdir = self.tmp / "second"
+        workdir.mkdir()
+        config = herd_mod.HerdConfig(workdir, self.upstream.url, self.pki.ca_file,
+                                     names=["Clark"], links={"Clark": []})
+        config.data_dir = herd.config.data_dir
+        durable_config(config)
+        second = subprocess.run(
+            [env.herd_binary(), "serve", "Clark", "--config", str(config.path)],
+            capture_output=True, timeout=60, env={**os.environ, **config.environment()},
+            stdin=subprocess.DEVNULL, cwd=workdir)
+        self.assertEqual(second.returncode, 2, second)
+        self.assertIn(f"cannot use data file {herd.data_file('Clark')}: database is locked "
+                      "(another process has it".encode(), second.stderr)
+        self.assertTrue(herd.running("Clark"))
+        self.assertEqual(herd.record("Clark", client_id), line)
+        self.assertEqual(at.parse(herd.iamat("Clark", client_id, "+1.000000+2.000000")).server,
+                         b"Clark")
 
     def test_neighbours_down_then_back(self):
         """Clark alone holds records (its neighbours stopped); SIGKILL, restart alone: they

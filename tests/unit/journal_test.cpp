@@ -323,7 +323,9 @@ TEST_F(JournalFileTest, SyncedTheJournalsThreadCommits) {
   EXPECT_EQ(on.journal.committed(), 1u);
 }
 
-TEST_F(JournalFileTest, TheJournalsThreadCheckpoints) {
+// The commit that finds the WAL past its threshold asks the checkpointer, whose thread
+// copies the WAL into the file.
+TEST_F(JournalFileTest, ACommitThatFindsTheWalGrownHasItCheckpointed) {
   OpenJournal on(file_, Sync::kWritten, Batches::kByTurn);
   const auto size_at_start = std::filesystem::file_size(file_);
   const std::string line(1 << 20, 'x');
@@ -331,7 +333,7 @@ TEST_F(JournalFileTest, TheJournalsThreadCheckpoints) {
   while (seq * line.size() < Database::kCheckpointBytes + line.size()) {
     ++seq;
     on.journal.append(Change::put(seq, "client" + std::to_string(seq), line));
-    on.loop.run_queued();  // while the thread checkpoints, it takes the loop's batch
+    on.loop.run_queued();
   }
   ASSERT_TRUE(on.reports.wait_for_commit(seq));
   const auto deadline = std::chrono::steady_clock::now() + 10s;
