@@ -112,12 +112,7 @@ asio::awaitable<void> ClientSession::write_replies() {
   for (;;) {
     // Everything ready at the head goes out in one write; a reply is never split.
     out.clear();
-    while (!replies_.empty() && replies_.front()->ready) {
-      const std::string& text = replies_.front()->text;
-      if (!text.empty()) server_.log().sent(peer_, text);
-      out += text;
-      replies_.pop_front();
-    }
+    take_ready_replies(out);
     room_for_more_.notify();
     if (!out.empty()) {
       write_started_at_ = Clock::now();
@@ -184,42 +179,50 @@ void ClientSession::end_session(std::string_view why) {
   reply_ready_.notify();
 }
 
-void ClientSession::answer_now(std::string text) {
-  auto slot = std::make_shared<Slot>();
-  slot->ready = true;
-  slot->text = std::move(text);
-  replies_.push_back(std::move(slot));
-  reply_ready_.notify();
+void ClientSession::queue_reply(std::string_view text, std::uint64_t commit) {
+  const std::uint64_t begin = texts_start_ + texts_.size();
+  texts_ += text;
+  replies_.push_back(Reply{begin, begin + text.size(), commit, nullptr});
+  if (replies_.size() == 1) reply_ready_.notify();  // else the writer waits for the head
 }
 
-void ClientSession::answer_once_committed(Server::Acknowledgement acknowledgement) {
-  if (uncommitted_.empty() && server_.is_committed(acknowledgement.seq)) {
-    return answer_now(std::move(acknowledgement.reply));
+bool ClientSession::is_ready(const Reply& reply) const {
+  return reply.answer ? reply.answer->ready : server_.is_committed(reply.commit);
+}
+
+void ClientSession::take_ready_replies(std::string& out) {
+  while (!replies_.empty() && is_ready(replies_.front())) {
+    const Reply& reply = replies_.front();
+    const std::string_view text =
+        reply.answer
+            ? std::string_view(reply.answer->text)
+            : std::string_view(texts_).substr(reply.begin - texts_start_, reply.end - reply.begin);
+    if (!text.empty()) server_.log().sent(peer_, text);
+    out += text;
+    if (!reply.answer) {
+      // The texts before this one are taken too: drop them once they are the buffer's
+      // larger part, so that it stays about as long as the texts waiting.
+      const auto taken = static_cast<std::size_t>(reply.end - texts_start_);
+      if (taken == texts_.size() || taken >= texts_.size() / 2) {
+        texts_.erase(0, taken);
+        texts_start_ = reply.end;
+      }
+    }
+    replies_.pop_front();
   }
-  auto slot = std::make_shared<Slot>();
-  slot->text = std::move(acknowledgement.reply);
-  replies_.push_back(slot);
-  uncommitted_.emplace_back(acknowledgement.seq, std::move(slot));
-  if (!waiting_for_commit_) wait_for_commit();
+  if (!replies_.empty() && !replies_.front().answer && !waiting_for_commit_) {
+    wait_for_commit(replies_.front().commit);
+  }
 }
 
-void ClientSession::wait_for_commit() {
+void ClientSession::wait_for_commit(std::uint64_t seq) {
   waiting_for_commit_ = true;
-  server_.when_committed(uncommitted_.front().first, [self = shared_from_this()] {
-    asio::post(self->socket_.get_executor(), [self] { self->release_committed(); });
+  server_.when_committed(seq, [self = shared_from_this()] {
+    asio::post(self->socket_.get_executor(), [self] {
+      self->waiting_for_commit_ = false;
+      self->reply_ready_.notify();
+    });
   });
-}
-
-void ClientSession::release_committed() {
-  waiting_for_commit_ = false;
-  bool released = false;
-  while (!uncommitted_.empty() && server_.is_committed(uncommitted_.front().first)) {
-    uncommitted_.front().second->ready = true;
-    uncommitted_.pop_front();
-    released = true;
-  }
-  if (released) reply_ready_.notify();
-  if (!uncommitted_.empty()) wait_for_commit();
 }
 
 void ClientSession::handle(const protocol::Line& line) {
@@ -238,19 +241,20 @@ void ClientSession::handle(const protocol::Line& line) {
           }
           auto acknowledgement = server_.handle_iamat(parsed);
           if (!acknowledgement) return answer_now(protocol::invalid_reply(line.text));
-          answer_once_committed(std::move(*acknowledgement));
+          answer_once_committed(*acknowledgement);
         } else if constexpr (std::is_same_v<T, protocol::WhatsAt>) {
           auto record = parsed.client_id.size() > max_client_id ? std::nullopt
                                                                 : server_.find(parsed.client_id);
           if (!record) return answer_now(protocol::invalid_reply(line.text));
-          auto slot = std::make_shared<Slot>();
-          replies_.push_back(slot);
+          auto answer = std::make_shared<Answer>();
+          replies_.push_back(Reply{0, 0, 0, answer});
           ++whatsats_pending_;
           asio::co_spawn(
               socket_.get_executor(),
-              [self = shared_from_this(), slot, record = std::move(*record),
+              [self = shared_from_this(), answer, record = std::move(*record),
                request = std::move(parsed)]() mutable {
-                return self->answer_whatsat(std::move(slot), std::move(record), std::move(request));
+                return self->answer_whatsat(std::move(answer), std::move(record),
+                                            std::move(request));
               },
               asio::detached);
         } else if constexpr (std::is_same_v<T, protocol::At>) {
@@ -316,11 +320,11 @@ void ClientSession::become_neighbour(const std::string& name, std::string_view h
   answer_now(protocol::since_line(server_.position_of(name)));
 }
 
-asio::awaitable<void> ClientSession::answer_whatsat(std::shared_ptr<Slot> slot,
+asio::awaitable<void> ClientSession::answer_whatsat(std::shared_ptr<Answer> answer,
                                                     protocol::Record record,
                                                     protocol::WhatsAt request) {
-  slot->text = co_await server_.whatsat(std::move(record), std::move(request));
-  slot->ready = true;
+  answer->text = co_await server_.whatsat(std::move(record), std::move(request));
+  answer->ready = true;
   --whatsats_pending_;
   reply_ready_.notify();
   room_for_more_.notify();

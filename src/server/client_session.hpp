@@ -38,10 +38,19 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
  private:
   using Clock = std::chrono::steady_clock;
 
-  // A reply in the making; `text` is empty until it is known.
-  struct Slot {
+  // A WHATSAT's answer, filled in by its coroutine.
+  struct Answer {
     bool ready = false;
     std::string text;
+  };
+  // A reply, in request order. Its text, once known when the request is handled, is
+  // texts_[begin, end) (offsets counted from the first byte the session ever queued); a
+  // WHATSAT's comes later, in `answer`. An AT reply waits for change `commit`.
+  struct Reply {
+    std::uint64_t begin = 0;
+    std::uint64_t end = 0;
+    std::uint64_t commit = 0;  // 0: nothing to wait for
+    std::shared_ptr<Answer> answer;
   };
 
   // A neighbour's `HERD name nonce`, answered with our CHALLENGE, awaiting its PROOF.
@@ -61,15 +70,21 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   void handle_proof(const protocol::Proof& proof, const std::string& line);
   void become_neighbour(const std::string& name, std::string_view how);
   void end_session(std::string_view why);
-  void answer_now(std::string text);
-  // An IAMAT's reply waits in its slot until its record is committed (journal.hpp). One
-  // wait is registered at a time, for the oldest reply, and releases every reply that is
-  // committed by then: a commit costs a session one wake-up, not one per IAMAT.
-  void answer_once_committed(Server::Acknowledgement acknowledgement);
-  void wait_for_commit();
-  void release_committed();
-  boost::asio::awaitable<void> answer_whatsat(std::shared_ptr<Slot> slot, protocol::Record record,
-                                              protocol::WhatsAt request);
+  void answer_now(std::string_view text) { queue_reply(text, 0); }
+  // An IAMAT's reply waits until its record is committed (journal.hpp).
+  void answer_once_committed(const Server::Acknowledgement& acknowledgement) {
+    queue_reply(acknowledgement.reply, acknowledgement.seq);
+  }
+  void queue_reply(std::string_view text, std::uint64_t commit);
+  bool is_ready(const Reply& reply) const;
+  // Takes the ready replies at the head into `out`, logging each.
+  void take_ready_replies(std::string& out);
+  // The head waits for a commit: one wait is registered at a time, for the head, and the
+  // writer takes every reply committed by the time it wakes, so a commit costs a session
+  // one wake-up, not one per IAMAT.
+  void wait_for_commit(std::uint64_t seq);
+  boost::asio::awaitable<void> answer_whatsat(std::shared_ptr<Answer> answer,
+                                              protocol::Record record, protocol::WhatsAt request);
 
   boost::asio::ip::tcp::socket socket_;
   Server& server_;
@@ -77,8 +92,11 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   std::optional<std::string> neighbour_;  // set once the peer proved to be one
   std::optional<Handshake> handshake_;
   protocol::LineSplitter splitter_;
-  std::deque<std::shared_ptr<Slot>> replies_;
-  std::deque<std::pair<std::uint64_t, std::shared_ptr<Slot>>> uncommitted_;  // oldest first
+  // Replies are kept by value and their texts side by side in one buffer: holding an AT
+  // reply until its commit then costs no allocation of its own (docs/durability.md).
+  std::deque<Reply> replies_;
+  std::string texts_;
+  std::uint64_t texts_start_ = 0;  // the offset of texts_[0]
   bool waiting_for_commit_ = false;
   std::size_t whatsats_pending_ = 0;
   bool reading_done_ = false;

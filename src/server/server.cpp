@@ -187,7 +187,8 @@ asio::awaitable<void> Server::accept_loop() {
 std::optional<Server::Acknowledgement> Server::handle_iamat(const protocol::IamAt& iamat) {
   const auto received = now();
   auto record = protocol::make_record(self_.name, received, iamat);
-  switch (records_.offer(record, {}, received)) {
+  std::uint64_t holding = 0;
+  switch (records_.offer(record, {}, received, &holding)) {
     case store::RecordStore::Outcome::kStored:
     case store::RecordStore::Outcome::kNotNewer:
       break;
@@ -198,9 +199,9 @@ std::optional<Server::Acknowledgement> Server::handle_iamat(const protocol::IamA
       log_.failure("IAMAT refused: its client time is older than store.ttl_s");
       return std::nullopt;
   }
-  // An IAMAT that changed nothing waits too: the newer record it lost to may not be
-  // committed yet, and the reply must not promise what a crash could take back.
-  return Acknowledgement{protocol::at_reply(record), records_.last_seq()};
+  // An IAMAT that changed nothing waits too, for the newer record it lost to: that may not
+  // be committed yet, and the reply must not promise what a crash could take back.
+  return Acknowledgement{protocol::at_reply(record), holding};
 }
 
 void Server::handle_at(const protocol::Record& record, std::string_view neighbour) {

@@ -53,7 +53,7 @@ RecordStore::Restored RecordStore::restore(std::vector<StoredRecord> records,
 }
 
 RecordStore::Outcome RecordStore::offer(const protocol::Record& record, std::string_view source,
-                                        protocol::Timestamp now) {
+                                        protocol::Timestamp now, std::uint64_t* holding) {
   if (protocol::has_aged_out(record, now, options_.ttl)) return Outcome::kAgedOut;
   std::lock_guard lock(mutex_);
   auto it = records_.find(std::string_view(record.client_id));
@@ -62,7 +62,10 @@ RecordStore::Outcome RecordStore::offer(const protocol::Record& record, std::str
     it = records_.try_emplace(record.client_id).first;
     size_.store(records_.size(), std::memory_order_relaxed);
   } else {
-    if (!protocol::is_newer(record, it->second.record)) return Outcome::kNotNewer;
+    if (!protocol::is_newer(record, it->second.record)) {
+      if (holding != nullptr) *holding = it->second.lsn;
+      return Outcome::kNotNewer;
+    }
     unindex(it->second);
     // Displacements whose new version is committed are settled.
     displaced_.erase(displaced_.begin(), displaced_.upper_bound(journal_.committed()));
@@ -74,6 +77,7 @@ RecordStore::Outcome RecordStore::offer(const protocol::Record& record, std::str
   entry.source = source;
   index(entry);
   journal_.append(Change::put(seq_, record.client_id, record.at_line, source));
+  if (holding != nullptr) *holding = seq_;
   return Outcome::kStored;
 }
 

@@ -59,7 +59,10 @@ class RecordStore {
 
   // Stores `record` if it is newer than the one held for its client (or there is none and
   // there is room). `source` is the neighbour it came from, empty for a client's IAMAT.
-  Outcome offer(const protocol::Record& record, std::string_view source, protocol::Timestamp now);
+  // With `holding`, sets it, for kStored and kNotNewer, to the LSN of the record the client
+  // has now: the change whose commit makes the outcome durable.
+  Outcome offer(const protocol::Record& record, std::string_view source, protocol::Timestamp now,
+                std::uint64_t* holding = nullptr);
 
   // A copy, so that the caller may use it after other threads have replaced it; nullopt
   // for an unknown client and for one whose record has aged out.

@@ -119,6 +119,24 @@ TEST_F(MemoryStoreTest, NewerReplacesOlderChangesNothing) {
   EXPECT_EQ(commits_.commits().size(), 2u);
 }
 
+// What an IAMAT's reply waits for: the LSN of the record its client has once it is offered,
+// its own when stored, the newer one's it lost to otherwise, however many changes came since.
+TEST_F(MemoryStoreTest, OfferSaysWhichRecordTheClientHolds) {
+  RecordStore store({}, journal_, kStoreId, 1);
+  std::uint64_t holding = 0;
+  EXPECT_EQ(store.offer(record("kiwi", at(100, 6)), "", kNow, &holding),
+            RecordStore::Outcome::kStored);
+  EXPECT_EQ(holding, kBoot1 + 1);
+  EXPECT_EQ(store.offer(record("pear", at(100)), "", kNow), RecordStore::Outcome::kStored);
+  holding = 0;
+  EXPECT_EQ(store.offer(record("kiwi", at(100, 5)), "Juzang", kNow, &holding),
+            RecordStore::Outcome::kNotNewer);
+  EXPECT_EQ(holding, kBoot1 + 1);
+  EXPECT_EQ(store.offer(record("kiwi", at(100, 7)), "", kNow, &holding),
+            RecordStore::Outcome::kStored);
+  EXPECT_EQ(holding, kBoot1 + 3);
+}
+
 TEST_F(MemoryStoreTest, EqualTimesGoToTheLineThatSortsGreater) {
   const Record bernard = record("kiwi", at(100), "Bernard");
   const Record clark = record("kiwi", at(100), "Clark");
