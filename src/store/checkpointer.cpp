@@ -34,12 +34,18 @@ void Checkpointer::run() {
     if (stopping_) return;
     asked_ = false;
     lock.unlock();
-    try {
-      database_.checkpoint();
-    } catch (const StoreError& e) {
-      on_failure_(std::string(e.what()) + "; to be tried again after more commits");
-    }
+    const bool done = checkpoint_once();
     lock.lock();
+    if (!done && !wake_.wait_for(lock, kRetryAfter, [this] { return stopping_; })) asked_ = true;
+  }
+}
+
+bool Checkpointer::checkpoint_once() {
+  try {
+    return database_.checkpoint();
+  } catch (const StoreError& e) {
+    on_failure_(std::string(e.what()) + "; to be tried again after more commits");
+    return true;
   }
 }
 

@@ -7,6 +7,7 @@
 // for that long (docs/durability.md).
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -28,11 +29,15 @@ class Checkpointer {
   Checkpointer& operator=(const Checkpointer&) = delete;
 
   // Asks for a checkpoint, from any thread, and returns at once. Asks that come while
-  // one runs make one more, after it.
+  // one runs make one more, after it; one that raced a commit goes again after kRetryAfter.
   void request();
 
  private:
+  static constexpr std::chrono::milliseconds kRetryAfter{1};
+
   void run();
+  // One checkpoint; false if it is to be tried again (Database::checkpoint).
+  bool checkpoint_once();
 
   Database& database_;
   OnFailure on_failure_;

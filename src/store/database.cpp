@@ -371,10 +371,12 @@ void Database::connect_checkpointer() {
 // PASSIVE: copies what it can without waiting for the writer, which goes on appending to
 // the WAL meanwhile. The writer starts the WAL from its beginning again at its first
 // commit after a checkpoint that copied every page; until then the hook keeps reporting
-// the pages of the whole WAL, and the checkpoint stays due.
-void Database::checkpoint() {
+// the pages of the whole WAL, and the checkpoint stays due. SQLITE_BUSY comes of reading
+// the WAL's index while a commit rewrites it, which back-to-back commits make likely.
+bool Database::checkpoint() {
   const int code = sqlite3_wal_checkpoint_v2(checkpointer_.get(), nullptr,
                                              SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  if (code == SQLITE_BUSY) return false;
   if (code != SQLITE_OK) {
     checkpoint_at_ = wal_pages_ + kCheckpointPages;
     throw StoreError("cannot checkpoint data file " + file_.string() + ": " +
@@ -382,6 +384,7 @@ void Database::checkpoint() {
   }
   wal_pages_ = 0;
   checkpoint_at_ = kCheckpointPages;
+  return true;
 }
 
 void Database::open_existing(Sync sync, bool zero_length, Contents& found) {

@@ -85,13 +85,15 @@ class Database {
 
   // The WAL has grown enough to be copied into the file: checkpoint() is due, away from
   // the commits that wait for it. Either may be called on another thread than write()'s,
-  // and checkpoint() while a write() runs. checkpoint() throws StoreError; the next is
-  // then due after as many pages again.
+  // and checkpoint() while a write() runs. checkpoint() returns false when it raced a
+  // commit and did nothing (SQLite found the WAL's index changing under it): it may be
+  // tried again at once. It throws StoreError on failure; the next is then due after as
+  // many pages again.
   bool checkpoint_due() const {
     return wal_pages_.load(std::memory_order_relaxed) >=
            checkpoint_at_.load(std::memory_order_relaxed);
   }
-  void checkpoint();
+  bool checkpoint();
 
   const std::filesystem::path& file() const { return file_; }
 
