@@ -62,7 +62,8 @@ class PartitionTest(fixtures.FreshHerdTestCase):
         # on side B for odd i, and sent in either order.
         for i in range(4):
             client_id = f"shared{i}-{token}"
-            older, newer = herd_client.now_time(), herd_client.now_time()
+            now = time.time_ns()
+            older, newer = herd_client.client_time(now), herd_client.client_time(now + 1000)
             a_time, b_time = (newer, older) if i % 2 == 0 else (older, newer)
             if i < 2:
                 update(side_a, SIDE_A[i % 2], client_id, a_time)
@@ -85,8 +86,6 @@ class PartitionTest(fixtures.FreshHerdTestCase):
         # Healing: the bridges come back; everything converges to the newest record.
         expected = {client_id: max(lines, key=records.order_key)
                     for client_id, lines in sent.items()}
-        self.assertEqual(expected[f"shared0-{token}"], side_a[f"shared0-{token}"])
-        self.assertEqual(expected[f"shared1-{token}"], side_b[f"shared1-{token}"])
         healed = time.monotonic()
         for name in BRIDGES:
             self.herd.start(name, wait=False)

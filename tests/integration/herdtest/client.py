@@ -131,7 +131,11 @@ def iamat_line(client: str, location: str, client_time: str) -> bytes:
     return f"IAMAT {client} {location} {client_time}\n".encode()
 
 
-def now_time() -> str:
-    """The current POSIX time as a client writes it, nanosecond digits."""
-    ns = time.time_ns()
+def client_time(ns: int) -> str:
+    """POSIX time `ns` (in nanoseconds) as a client writes it, nanosecond digits."""
     return f"{ns // 10**9}.{ns % 10**9:09d}"
+
+
+def now_time() -> str:
+    """The current POSIX time as a client writes it."""
+    return client_time(time.time_ns())
