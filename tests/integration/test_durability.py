@@ -40,6 +40,18 @@ def durable_config(config: herd_mod.HerdConfig, **settings: str) -> None:
     config.write()
 
 
+def solo_config(test: fixtures.FreshHerdTestCase, dirname: str,
+                **settings: str) -> herd_mod.HerdConfig:
+    """A herd of Clark alone, with no neighbour, in `test`'s directory `dirname`, with
+    [store] `settings` (durable_config)."""
+    workdir = test.tmp / dirname
+    workdir.mkdir()
+    config = herd_mod.HerdConfig(workdir, test.upstream.url, test.pki.ca_file,
+                                 names=["Clark"], links={"Clark": []})
+    durable_config(config, **settings)
+    return config
+
+
 def whole_log(herd: herd_mod.Herd, name: str) -> bytes:
     """Server `name`'s log: the rotated files (`<name>.<n>.log`, the oldest n highest)
     first, then `<name>.log`."""
@@ -276,12 +288,7 @@ class AloneAfterSigkillTest(fixtures.FreshHerdTestCase):
     from its file, byte for byte."""
 
     def solo_herd(self, **settings: str) -> herd_mod.Herd:
-        workdir = self.tmp / "solo"
-        workdir.mkdir()
-        config = herd_mod.HerdConfig(workdir, self.upstream.url, self.pki.ca_file,
-                                     names=["Clark"], links={"Clark": []})
-        durable_config(config, **settings)
-        herd = herd_mod.Herd(config)
+        herd = herd_mod.Herd(solo_config(self, "solo", **settings))
         self.addCleanup(herd.close)
         herd.start("Clark")
         return herd
@@ -308,16 +315,13 @@ class AloneAfterSigkillTest(fixtures.FreshHerdTestCase):
         herd = self.solo_herd()
         client_id = fixtures.unique("first")
         line = herd.iamat("Clark", client_id)
-        workdir = self.tmp / "second"
-        workdir.mkdir()
-        config = herd_mod.HerdConfig(workdir, self.upstream.url, self.pki.ca_file,
-                                     names=["Clark"], links={"Clark": []})
+        config = solo_config(self, "second")
         config.data_dir = herd.config.data_dir
-        durable_config(config)
+        config.write()
         second = subprocess.run(
             [env.herd_binary(), "serve", "Clark", "--config", str(config.path)],
             capture_output=True, timeout=60, env={**os.environ, **config.environment()},
-            stdin=subprocess.DEVNULL, cwd=workdir)
+            stdin=subprocess.DEVNULL, cwd=config.workdir)
         self.assertEqual(second.returncode, 2, second)
         self.assertIn(f"cannot use data file {herd.data_file('Clark')}: database is locked "
                       "(another process has it".encode(), second.stderr)
@@ -347,11 +351,9 @@ class AloneAfterSigkillTest(fixtures.FreshHerdTestCase):
                 self.herd.start(name, wait=False)
         for name in self.config.names:
             self.herd.wait_port(name)
-        problems, took, _ = records.wait_until(
-            self.herd, self.config.names, lines, lambda s: records.exact_problems(s, lines),
-            RECOVER)
-        records.assert_none(self, problems, f"records held only by Clark did not reach the "
-                            f"herd within {RECOVER} s")
+        records.wait_for_exactly(self, self.herd, self.config.names, lines, RECOVER,
+                                 f"records held only by Clark did not reach the "
+                                 f"herd within {RECOVER} s")
 
 
 class LostDataFileTest(fixtures.FreshHerdTestCase):
@@ -367,10 +369,8 @@ class LostDataFileTest(fixtures.FreshHerdTestCase):
         for i, origin in enumerate(self.config.names * 2):
             client_id = fixtures.unique(f"before{i}-{origin}")
             self.expected[client_id] = self.herd.iamat(origin, client_id, f"+{i}.5-{i}.25")
-        problems, _, _ = records.wait_until(
-            self.herd, self.config.names, self.expected,
-            lambda s: records.exact_problems(s, self.expected), PROPAGATION)
-        records.assert_none(self, problems, "records did not cross the herd")
+        records.wait_for_exactly(self, self.herd, self.config.names, self.expected, PROPAGATION,
+                                 "records did not cross the herd")
 
     def restart_and_recover(self) -> bytes:
         """Starts Clark; returns its `data file` line once it holds every record."""
@@ -381,13 +381,10 @@ class LostDataFileTest(fixtures.FreshHerdTestCase):
         started = time.monotonic()
         self.herd.start("Clark")
         report = wait_data_line(self, self.herd, "Clark", since)
-        problems, took, _ = records.wait_until(
-            self.herd, self.config.names, self.expected,
-            lambda s: records.exact_problems(s, self.expected), RECOVER)
+        records.wait_for_exactly(self, self.herd, self.config.names, self.expected, RECOVER,
+                                 f"Clark did not get every record back within {RECOVER} s")
         print(f"\n  Clark recovered {len(self.expected)} records in "
               f"{time.monotonic() - started:.2f} s", file=sys.stderr)
-        records.assert_none(self, problems, f"Clark did not get every record back within "
-                            f"{RECOVER} s")
         return report
 
     def test_missing_data_file(self):
@@ -440,9 +437,8 @@ class DurabilityModesTest(fixtures.FreshHerdTestCase):
                          "acknowledged records missing after SIGKILL with durability = synced")
         for name in ("Jaquez", "Juzang"):
             self.herd.start(name)
-        problems, _, _ = records.wait_until(self.herd, self.config.names, lines,
-                                            lambda s: records.exact_problems(s, lines), RECOVER)
-        records.assert_none(self, problems, "records did not cross the herd")
+        records.wait_for_exactly(self, self.herd, self.config.names, lines, RECOVER,
+                                 "records did not cross the herd")
 
     def test_memory_keeps_no_file_and_catches_up_from_neighbours(self):
         durable_config(self.config, durability='"memory"')
@@ -451,26 +447,18 @@ class DurabilityModesTest(fixtures.FreshHerdTestCase):
         for i, origin in enumerate(self.config.names):
             client_id = fixtures.unique(f"mem{i}")
             lines[client_id] = self.herd.iamat(origin, client_id)
-        problems, _, _ = records.wait_until(self.herd, self.config.names, lines,
-                                            lambda s: records.exact_problems(s, lines),
-                                            PROPAGATION)
-        records.assert_none(self, problems, "records did not cross the herd")
+        records.wait_for_exactly(self, self.herd, self.config.names, lines, PROPAGATION,
+                                 "records did not cross the herd")
         self.herd.kill("Clark")
         self.herd.start("Clark")
-        problems, _, _ = records.wait_until(self.herd, self.config.names, lines,
-                                            lambda s: records.exact_problems(s, lines), RECOVER)
-        records.assert_none(self, problems, "Clark (memory) did not get its records back "
-                            f"from its neighbours within {RECOVER} s")
+        records.wait_for_exactly(self, self.herd, self.config.names, lines, RECOVER,
+                                 "Clark (memory) did not get its records back "
+                                 f"from its neighbours within {RECOVER} s")
         for name in self.config.names:
             self.assertFalse(self.herd.data_file(name).exists(), self.herd.data_file(name))
 
     def test_memory_alone_forgets_on_restart(self):
-        workdir = self.tmp / "solo"
-        workdir.mkdir()
-        config = herd_mod.HerdConfig(workdir, self.upstream.url, self.pki.ca_file,
-                                     names=["Clark"], links={"Clark": []})
-        durable_config(config, durability='"memory"')
-        herd = herd_mod.Herd(config)
+        herd = herd_mod.Herd(solo_config(self, "solo", durability='"memory"'))
         self.addCleanup(herd.close)
         herd.start("Clark")
         client_id = fixtures.unique("forgotten")

@@ -199,10 +199,8 @@ class NetnsTest(unittest.TestCase):
             client_id = fixtures.unique(f"host-{name}")
             expected[client_id] = self.herd.iamat(name, client_id)
             self.assertEqual(at.parse(expected[client_id]).server, name.encode())
-        problems, _, _ = records.wait_until(self.herd, self.config.names, expected,
-                                            lambda s: records.exact_problems(s, expected),
-                                            PROPAGATION)
-        records.assert_none(self, problems, "records did not cross the hosts")
+        records.wait_for_exactly(self, self.herd, self.config.names, expected, PROPAGATION,
+                                 "records did not cross the hosts")
         client_id = next(iter(expected))
         reply = self.herd.whatsat("Johnson", client_id)
         self.assertTrue(reply.startswith(expected[client_id] + b"\n{"), reply[:300])
@@ -213,10 +211,8 @@ class NetnsTest(unittest.TestCase):
         token = fixtures.unique("cut")
         shared = [f"shared{i}-{token}" for i in range(2)]
         before = {client_id: self.herd.iamat("Jaquez", client_id) for client_id in shared}
-        problems, _, _ = records.wait_until(self.herd, names, before,
-                                            lambda s: records.exact_problems(s, before),
-                                            PROPAGATION)
-        records.assert_none(self, problems, "records did not cross the hosts")
+        records.wait_for_exactly(self, self.herd, names, before, PROPAGATION,
+                                 "records did not cross the hosts")
 
         self.cable("Johnson", "down")
         cut = time.monotonic()
@@ -238,11 +234,9 @@ class NetnsTest(unittest.TestCase):
             side_rest[client_id] = self.herd.iamat("Bernard", client_id, client_time=rest_time)
             sent[client_id] += [side_johnson[client_id], side_rest[client_id]]
         for side, servers in ((side_rest, rest), (side_johnson, ["Johnson"])):
-            problems, _, _ = records.wait_until(self.herd, servers, side,
-                                                lambda s: records.exact_problems(s, side),
-                                                PROPAGATION)
-            records.assert_none(self, problems, f"{servers} do not hold their own side's "
-                                "records, and only those, while the cable is out")
+            records.wait_for_exactly(self, self.herd, servers, side, PROPAGATION,
+                                     f"{servers} do not hold their own side's "
+                                     "records, and only those, while the cable is out")
         # Out long enough for TCP to back off its retransmissions; neither side hears of
         # the other meanwhile.
         expected_by_server = {name: side_johnson if name == "Johnson" else side_rest
@@ -260,14 +254,10 @@ class NetnsTest(unittest.TestCase):
         self.cable("Johnson", "up")
         plugged = time.monotonic()
         expected = {client_id: max(lines, key=records.order_key) for client_id, lines in sent.items()}
-        problems, _, _ = records.wait_until(self.herd, names, expected,
-                                            lambda s: records.exact_problems(s, expected),
-                                            RECONNECT)
-        took = time.monotonic() - plugged
-        records.assert_none(self, problems, f"not converged within {RECONNECT} s of the cable "
-                            "coming back")
-        print(f"\n  cable out {plugged - cut:.2f} s; converged {took:.2f} s after it came back",
-              file=sys.stderr)
+        records.wait_for_exactly(self, self.herd, names, expected, RECONNECT,
+                                 f"not converged within {RECONNECT} s of the cable coming back")
+        print(f"\n  cable out {plugged - cut:.2f} s; converged "
+              f"{time.monotonic() - plugged:.2f} s after it came back", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -35,10 +35,8 @@ class PartitionTest(fixtures.FreshHerdTestCase):
         for i in range(2):
             client_id = f"untouched{i}-{token}"
             before[client_id] = self.iamat(names[(i + 2) % 5], client_id, herd_client.now_time())
-        problems, _, _ = records.wait_until(self.herd, names, before,
-                                            lambda s: records.exact_problems(s, before),
-                                            PROPAGATION)
-        records.assert_none(self, problems, "records did not cross the whole herd")
+        records.wait_for_exactly(self, self.herd, names, before, PROPAGATION,
+                                 "records did not cross the whole herd")
 
         # The partition: SIGKILL for one bridge, SIGTERM for the other.
         self.herd.kill("Bernard")
@@ -77,11 +75,9 @@ class PartitionTest(fixtures.FreshHerdTestCase):
 
         # Each side holds its own updates only.
         for side, servers in ((side_a, SIDE_A), (side_b, SIDE_B)):
-            problems, _, _ = records.wait_until(self.herd, servers, side,
-                                                lambda s: records.exact_problems(s, side),
-                                                PROPAGATION)
-            records.assert_none(self, problems, f"side {servers} does not hold what it should "
-                                "(its own updates, none of the other side's)")
+            records.wait_for_exactly(self, self.herd, servers, side, PROPAGATION,
+                                     f"side {servers} does not hold what it should "
+                                     "(its own updates, none of the other side's)")
 
         # Healing: the bridges come back; everything converges to the newest record.
         expected = {client_id: max(lines, key=records.order_key)
@@ -91,15 +87,12 @@ class PartitionTest(fixtures.FreshHerdTestCase):
             self.herd.start(name, wait=False)
         for name in BRIDGES:
             self.herd.wait_port(name)
-        problems, _, _ = records.wait_until(self.herd, names, expected,
-                                            lambda s: records.exact_problems(s, expected),
-                                            CONVERGE)
-        took = time.monotonic() - healed
-        if not problems:
-            print(f"\n  partition healed: all five agree on {len(expected)} clients "
-                  f"{took:.2f} s after Bernard and Juzang were started", file=sys.stderr)
-        records.assert_none(self, problems, f"not converged within {CONVERGE} s of the restart "
-                            "of Bernard and Juzang")
+        records.wait_for_exactly(self, self.herd, names, expected, CONVERGE,
+                                 f"not converged within {CONVERGE} s of the restart of Bernard "
+                                 "and Juzang")
+        print(f"\n  partition healed: all five agree on {len(expected)} clients "
+              f"{time.monotonic() - healed:.2f} s after Bernard and Juzang were started",
+              file=sys.stderr)
 
 
 if __name__ == "__main__":

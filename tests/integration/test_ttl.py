@@ -67,10 +67,8 @@ class TtlTest(fixtures.FreshHerdTestCase):
         sent_ns = time.time_ns()
         line = self.herd.iamat("Clark", client_id, "+34.068930-118.445127", time_of(sent_ns))
         expected = {client_id: line}
-        problems, _, _ = records.wait_until(self.herd, self.config.names, expected,
-                                            lambda s: records.exact_problems(s, expected),
-                                            PROPAGATION)
-        records.assert_none(self, problems, "a fresh record did not reach every server")
+        records.wait_for_exactly(self, self.herd, self.config.names, expected, PROPAGATION,
+                                 "a fresh record did not reach every server")
         # Still there a second before the TTL runs out...
         sleep_until(sent_ns + (TTL - 1) * 10**9)
         snap = records.snapshot(self.herd, self.config.names, [client_id])
@@ -95,10 +93,8 @@ class TtlTest(fixtures.FreshHerdTestCase):
         names = self.config.names
         known = fixtures.unique("known")
         known_line = self.herd.iamat("Jaquez", known, "+5+5")
-        problems, _, _ = records.wait_until(
-            self.herd, names, {known: known_line},
-            lambda s: records.exact_problems(s, {known: known_line}), PROPAGATION)
-        records.assert_none(self, problems, "a fresh record did not reach every server")
+        records.wait_for_exactly(self, self.herd, names, {known: known_line}, PROPAGATION,
+                                 "a fresh record did not reach every server")
         for name in ("Jaquez", "Juzang"):
             self.herd.stop(name)
         private = fixtures.unique("private")
@@ -119,10 +115,8 @@ class TtlTest(fixtures.FreshHerdTestCase):
         # then, and some time more is watched below.
         self.herd.wait_linked()
         expected = {control: control_line}
-        problems, _, _ = records.wait_until(self.herd, names, expected,
-                                            lambda s: records.exact_problems(s, expected),
-                                            PROPAGATION * 5)
-        records.assert_none(self, problems, "Clark's catch-up did not send its unexpired record")
+        records.wait_for_exactly(self, self.herd, names, expected, PROPAGATION * 5,
+                                 "Clark's catch-up did not send its unexpired record")
         self.assert_forgotten_everywhere([known, private], EXPIRY, "an expired client is known")
         deadline = time.monotonic() + QUIET
         while time.monotonic() < deadline:

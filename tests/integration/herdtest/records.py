@@ -95,6 +95,15 @@ def wait_until(herd, servers, clients, problems_of, timeout: float, interval: fl
             snap[server].update(fresh[server])
 
 
+def wait_for_exactly(test, herd, servers, expected: dict, timeout: float, message: str) -> None:
+    """Waits until each of `servers` holds exactly `expected` ({client: AT line or None}),
+    for at most `timeout` seconds, and fails `test` with `message` and what was wrong if
+    they do not by then."""
+    problems, _, _ = wait_until(herd, servers, expected,
+                                lambda snap: exact_problems(snap, expected), timeout)
+    assert_none(test, problems, message)
+
+
 def describe(problems: list[Problem], limit: int = 40) -> str:
     text = "\n".join(f"{client}: {what}" for client, what in problems[:limit])
     if len(problems) > limit:
