@@ -298,7 +298,7 @@ class Herd:
         return self.config.ports[name]
 
     def data_file(self, name: str) -> pathlib.Path:
-        """Server `name`'s data file, `<store.dir>/<name>.db` (with -wal and -shm beside)."""
+        """Server `name`'s data file, `<store.dir>/<name>.db` (with its -wal beside)."""
         return self.config.data_dir / f"{name}.db"
 
     def log_path(self, name: str) -> pathlib.Path:
