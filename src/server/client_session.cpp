@@ -203,7 +203,7 @@ void ClientSession::take_ready_replies(std::string& out) {
       // The texts before this one are taken too: drop them once they are the buffer's
       // larger part, so that it stays about as long as the texts waiting.
       const auto taken = static_cast<std::size_t>(reply.end - texts_start_);
-      if (taken == texts_.size() || taken >= texts_.size() / 2) {
+      if (taken >= texts_.size() / 2) {
         texts_.erase(0, taken);
         texts_start_ = reply.end;
       }

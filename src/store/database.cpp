@@ -328,11 +328,17 @@ void Database::create_new(Sync sync, Contents& found) {
   }
 }
 
-void Database::connect(int flags) {
+Database::Connection Database::open_connection(int flags) const {
   sqlite3* raw = nullptr;
   const int code = sqlite3_open_v2(file_.c_str(), &raw, flags, kVfs);
-  db_.reset(raw);
+  Connection connection(raw);
   check(raw, code);
+  return connection;
+}
+
+void Database::connect(int flags) {
+  db_ = open_connection(flags);
+  sqlite3* raw = db_.get();
   check(raw, sqlite3_busy_timeout(raw, kBusyTimeoutMs));
   if (sqlite3_db_readonly(raw, "main") == 1) throw Failure(SQLITE_READONLY, "it is read-only");
   const std::string mode = single_text(raw, "PRAGMA journal_mode=WAL");
@@ -356,12 +362,9 @@ void Database::connect(int flags) {
 
 void Database::connect_checkpointer() {
   try {
-    sqlite3* raw = nullptr;
-    const int code = sqlite3_open_v2(file_.c_str(), &raw, SQLITE_OPEN_READWRITE, kVfs);
-    checkpointer_.reset(raw);
-    check(raw, code);
+    checkpointer_ = open_connection(SQLITE_OPEN_READWRITE);
     // A connection opens the WAL at its first read; a checkpoint needs it open.
-    single_text(raw, "SELECT count(*) FROM meta");
+    single_text(checkpointer_.get(), "SELECT count(*) FROM meta");
   } catch (const Failure& failure) {
     abandon();
     throw StoreError("cannot use data file " + file_.string() + ": " + failure.what());

@@ -103,8 +103,11 @@ class Database {
     void operator()(sqlite3_stmt* statement) const noexcept;
   };
   using Statement = std::unique_ptr<sqlite3_stmt, Closer>;
+  using Connection = std::unique_ptr<sqlite3, Closer>;
 
   void create_new(Sync sync, Contents& found);
+  // A connection to the file, through kVfs (database.cpp); throws what SQLite refused.
+  Connection open_connection(int flags) const;
   void connect(int flags);
   void connect_checkpointer();
   void open_existing(Sync sync, bool zero_length, Contents& found);
@@ -119,10 +122,10 @@ class Database {
   std::filesystem::path file_;
   Sync sync_;
   // Declared before the statements, so it is closed after they are finalized.
-  std::unique_ptr<sqlite3, Closer> db_;
+  Connection db_;
   // Used only by checkpoint(). Declared after db_, so that db_ is the last connection to
   // close: it then copies the WAL into the file and deletes it.
-  std::unique_ptr<sqlite3, Closer> checkpointer_;
+  Connection checkpointer_;
   Statement begin_;
   Statement commit_;
   Statement rollback_;
@@ -134,8 +137,9 @@ class Database {
   std::string encoded_;                  // reused for every row written
   std::int64_t first_snapshot_row_ = 0;  // of the snapshot being written; 0: none
   std::size_t logged_changes_ = 0;
-  // The WAL's pages, as SQLite's hook reports after each commit: they count from 0 again
-  // at the first commit after a checkpoint that copied every page.
+  // The WAL's pages, as SQLite's hook reports after each commit (they count from 0 again
+  // at the first commit after a checkpoint that copied every page), and 0 once a
+  // checkpoint has run.
   std::atomic<int> wal_pages_{0};
   std::atomic<int> checkpoint_at_{kCheckpointPages};
 };

@@ -22,10 +22,7 @@ class ConfigTest(unittest.TestCase):
         self.config.write()
 
     def run_herd(self, *args: str, timeout: float = 5) -> subprocess.CompletedProcess:
-        environ = dict(os.environ)
-        environ.update(self.config.environment())
-        return subprocess.run([env.herd_binary(), *args], cwd=self.tmp, capture_output=True,
-                              timeout=timeout, env=environ, stdin=subprocess.DEVNULL)
+        return herd_mod.run_to_exit(self.config, [env.herd_binary(), *args], timeout)
 
     def write(self, text: str) -> pathlib.Path:
         path = self.tmp / "bad.toml"

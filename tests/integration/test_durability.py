@@ -2,18 +2,16 @@
 of any server, a restarted server loads its records from its data file, and a server
 whose file was lost or damaged gets every record back from its neighbours."""
 import datetime
-import os
 import random
 import re
 import signal
-import subprocess
 import sys
 import threading
 import time
 import unittest
 from typing import Optional
 
-from herdtest import at, env, fixtures, records
+from herdtest import at, fixtures, records
 from herdtest import client as herd_client
 from herdtest import herd as herd_mod
 from herdtest import upstream as upstream_mod
@@ -318,10 +316,7 @@ class AloneAfterSigkillTest(fixtures.FreshHerdTestCase):
         config = solo_config(self, "second")
         config.data_dir = herd.config.data_dir
         config.write()
-        second = subprocess.run(
-            [env.herd_binary(), "serve", "Clark", "--config", str(config.path)],
-            capture_output=True, timeout=60, env={**os.environ, **config.environment()},
-            stdin=subprocess.DEVNULL, cwd=config.workdir)
+        second = herd_mod.run_to_exit(config, config.serve_command("Clark"), timeout=60)
         self.assertEqual(second.returncode, 2, second)
         self.assertIn(f"cannot use data file {herd.data_file('Clark')}: database is locked "
                       "(another process has it".encode(), second.stderr)

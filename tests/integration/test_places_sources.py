@@ -3,9 +3,7 @@ against a local HTTPS stand-in for Google's Places API (New), which checks what 
 identical concurrent WHATSATs sharing one upstream call; the call limit answering
 OVER_QUERY_LIMIT without a call."""
 import json
-import os
 import pathlib
-import subprocess
 import threading
 import time
 import unittest
@@ -154,9 +152,7 @@ class SourceChoiceTest(unittest.TestCase):
         config.places_settings.update(source='"offline"',
                                       offline_data=herd_mod.toml_string(str(missing)))
         path = config.write()
-        result = subprocess.run([env.herd_binary(), "serve", "Clark", "--config", str(path)],
-                                capture_output=True, timeout=30, stdin=subprocess.DEVNULL,
-                                env=dict(os.environ, **config.environment()))
+        result = herd_mod.run_to_exit(config, config.serve_command("Clark"))
         self.assertEqual(result.returncode, 2, result)
         self.assertIn(f"{path}: places.offline_data: ".encode(), result.stderr)
         self.assertIn(str(missing).encode(), result.stderr)

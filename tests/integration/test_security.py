@@ -3,7 +3,6 @@ checked against real servers as a client (or an impostor) would meet them."""
 import hashlib
 import hmac
 import os
-import pathlib
 import resource
 import secrets
 import signal
@@ -150,9 +149,8 @@ class ListeningBeyondLoopbackTest(fixtures.FreshHerdTestCase):
         self.config.links = {"Clark": []}
         self.config.host = "0.0.0.0"
         self.config.write()
-        proc = herd_mod.start_process(
-            [env.herd_binary(), "serve", "Clark", "--config", str(self.config.path)],
-            self.config.workdir, "Clark", self.config.environment())
+        proc = herd_mod.start_process(self.config.serve_command("Clark"), self.config.workdir,
+                                      "Clark", self.config.environment())
         try:
             proc.wait(timeout=3)
         except subprocess.TimeoutExpired:
@@ -384,9 +382,8 @@ class OutOfDescriptorsTest(fixtures.FreshHerdTestCase):
         stderr = self.config.workdir / "Clark.stderr"
         with open(stderr, "wb") as err:
             proc = subprocess.Popen(
-                [env.herd_binary(), "serve", "Clark", "--config", str(self.config.path)],
-                cwd=self.config.workdir, env=environment, stdout=subprocess.DEVNULL,
-                stderr=err, preexec_fn=low_descriptor_limit)
+                self.config.serve_command("Clark"), cwd=self.config.workdir, env=environment,
+                stdout=subprocess.DEVNULL, stderr=err, preexec_fn=low_descriptor_limit)
         self.addCleanup(herd_mod.reap, proc, signal.SIGKILL)
         port = self.herd.port("Clark")
         deadline = time.monotonic() + 10

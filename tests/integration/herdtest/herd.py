@@ -8,7 +8,6 @@ import secrets
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 from typing import Optional
 
@@ -203,11 +202,23 @@ class HerdConfig:
         self.path.write_text(self.text())
         return self.path
 
+    def serve_command(self, name: str) -> list:
+        """The command line that runs server `name` of this config."""
+        return [env.herd_binary(), "serve", name, "--config", str(self.path)]
+
     def environment(self) -> dict:
         if self.key_file is not None:
             # A decoy in the environment: the key file must win.
             return {KEY_ENV: "decoy-" + self.key[::-1], **self.extra_env}
         return {KEY_ENV: self.key, **self.extra_env}
+
+
+def run_to_exit(config: HerdConfig, command: list,
+                timeout: float = 30) -> subprocess.CompletedProcess:
+    """Runs `command` in `config`'s directory and environment, without input, until it
+    exits: for what stops by itself (`herd check`, a `herd serve` that refuses to start)."""
+    return subprocess.run(command, cwd=config.workdir, capture_output=True, timeout=timeout,
+                          env={**os.environ, **config.environment()}, stdin=subprocess.DEVNULL)
 
 
 class Herd:
@@ -234,7 +245,7 @@ class Herd:
 
     def command(self, name: str) -> list:
         """The command line that runs server `name` (test_netns.py wraps it)."""
-        return [env.herd_binary(), "serve", name, "--config", str(self.config.path)]
+        return self.config.serve_command(name)
 
     def start_all(self) -> None:
         for name in self.config.names:
