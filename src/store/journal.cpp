@@ -83,14 +83,14 @@ void Journal::publish(std::uint64_t seq) {
 
 void Journal::end_turn() {
   if (commit_on_loop_) {
-    // A snapshot step or a retry holds the writer: the thread takes this turn's batch
-    // after it, rather than the loop waiting.
+    // A snapshot step, a retry or another loop thread's commit holds the writer: the
+    // journal's thread takes this turn's batch after it, rather than the loop waiting.
     const std::unique_lock writer(writer_, std::try_to_lock);
     if (writer.owns_lock()) {
       {
         const std::scoped_lock lock(mutex_, pending_mutex_);
         if (pending_.empty()) return;  // taken with an earlier turn's
-        if (!retrying_ && !closing_ && pending_.size() <= kLoopBatchLimit) {
+        if (!retrying_ && !closing_) {
           std::swap(loop_batch_, pending_);
         }
       }

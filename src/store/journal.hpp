@@ -9,15 +9,15 @@
 // record's commit (when_committed), and a neighbour link sends only committed records
 // (committed()), so nothing leaves a server before it would survive the server's death.
 //
-// Where a batch is written depends on what a commit waits for, and on the batch. With
-// Sync::kWritten a commit waits for nothing but a few writes to the operating system, so
-// the loop's thread writes a small batch itself as its turn ends: a lone client's reply
-// goes out without a hand-over to another thread and back. A large batch (under load)
-// goes to the journal's own thread, which writes it on another core while the loop goes
-// on. With Sync::kSynced a commit waits for the disk, so the thread writes every batch.
-// The thread also writes snapshots and retries failed writes; a loop that finds it busy
-// leaves its batch to it. One writer at a time takes a batch, writes it and publishes it,
-// so commits stay in sequence order. A commit that finds the WAL grown asks the
+// Where a batch is written depends on what a commit waits for. With Sync::kWritten a
+// commit waits for nothing but a few writes to the operating system, so the loop's thread
+// writes its batch itself as its turn ends: a reply goes out without a hand-over to
+// another thread and back, and no thread is woken for it, which under load cost more than
+// the write (docs/durability.md). With Sync::kSynced a commit waits for the disk, so the
+// journal's own thread writes every batch while the loop goes on. The thread also writes
+// snapshots and retries failed writes; a loop that finds the writer busy leaves its batch
+// to the thread. One writer at a time takes a batch, writes it and publishes it, so
+// commits stay in sequence order. A commit that finds the WAL grown asks the
 // checkpointer (checkpointer.hpp), whose thread copies it into the file while commits go on.
 //
 // The file grows by one row a batch. Once the rows written since the last snapshot hold
@@ -60,8 +60,6 @@ struct SnapshotSource {
 class Journal {
  public:
   static constexpr std::size_t kCompactAfter = 100'000;
-  // The most changes a loop writes itself in "written" mode; more go to the thread.
-  static constexpr std::size_t kLoopBatchLimit = 64;
 
   using OnCommit = std::function<void(std::uint64_t seq)>;
   using OnFailure = std::function<void(const std::string& message)>;
@@ -111,7 +109,7 @@ class Journal {
   Database* database_;
   OnCommit on_commit_;
   OnFailure on_failure_;
-  const bool commit_on_loop_;  // Sync::kWritten, with a loop to batch by: small batches
+  const bool commit_on_loop_;  // Sync::kWritten, with a loop to batch by
 
   // Held from taking a batch to publishing it, and for a snapshot step; taken before mutex_.
   std::mutex writer_;
