@@ -62,7 +62,7 @@ class Journal {
   static constexpr std::size_t kCompactAfter = 100'000;
 
   using OnCommit = std::function<void(std::uint64_t seq)>;
-  using OnFailure = std::function<void(const std::string& message)>;
+  using OnFailure = Checkpointer::OnFailure;  // reports a failure, in words for the log
 
   // `on_commit` runs after every commit, on the thread that wrote it (the loop's or the
   // journal's) or the appending one (without a database): it must be quick and must not
