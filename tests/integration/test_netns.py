@@ -216,23 +216,22 @@ class NetnsTest(unittest.TestCase):
 
         self.cable("Johnson", "down")
         cut = time.monotonic()
-        side_rest, side_johnson = dict(before), dict(before)
-        sent = {client_id: [line] for client_id, line in before.items()}
+        ledger = records.SplitLedger(before)
+        on_rest, on_johnson = 0, 1
         for i in range(3):
             client_id = f"rest{i}-{token}"
-            side_rest[client_id] = self.herd.iamat(rest[i % len(rest)], client_id)
-            side_johnson[client_id] = None
-            sent[client_id] = [side_rest[client_id]]
+            ledger.update(on_rest, client_id, self.herd.iamat(rest[i % len(rest)], client_id))
             client_id = f"johnson{i}-{token}"
-            side_johnson[client_id] = self.herd.iamat("Johnson", client_id)
-            side_rest[client_id] = None
-            sent[client_id] = [side_johnson[client_id]]
+            ledger.update(on_johnson, client_id, self.herd.iamat("Johnson", client_id))
         # shared0 newer on Johnson's side, shared1 newer on the others'.
-        older, newer = herd_client.now_time(), herd_client.now_time()
+        now = time.time_ns()
+        older, newer = herd_client.client_time(now), herd_client.client_time(now + 1000)
         for client_id, (johnson_time, rest_time) in zip(shared, [(newer, older), (older, newer)]):
-            side_johnson[client_id] = self.herd.iamat("Johnson", client_id, client_time=johnson_time)
-            side_rest[client_id] = self.herd.iamat("Bernard", client_id, client_time=rest_time)
-            sent[client_id] += [side_johnson[client_id], side_rest[client_id]]
+            ledger.update(on_johnson, client_id,
+                          self.herd.iamat("Johnson", client_id, client_time=johnson_time))
+            ledger.update(on_rest, client_id,
+                          self.herd.iamat("Bernard", client_id, client_time=rest_time))
+        side_rest, side_johnson = ledger.sides[on_rest], ledger.sides[on_johnson]
         for side, servers in ((side_rest, rest), (side_johnson, ["Johnson"])):
             records.wait_for_exactly(self, self.herd, servers, side, PROPAGATION,
                                      f"{servers} do not hold their own side's "
@@ -253,7 +252,7 @@ class NetnsTest(unittest.TestCase):
 
         self.cable("Johnson", "up")
         plugged = time.monotonic()
-        expected = {client_id: max(lines, key=records.order_key) for client_id, lines in sent.items()}
+        expected = ledger.healed()
         records.wait_for_exactly(self, self.herd, names, expected, RECONNECT,
                                  f"not converged within {RECONNECT} s of the cable coming back")
         print(f"\n  cable out {plugged - cut:.2f} s; converged "

@@ -42,20 +42,15 @@ class PartitionTest(fixtures.FreshHerdTestCase):
         self.herd.kill("Bernard")
         self.herd.stop("Juzang")
 
-        side_a = dict(before)   # what each side should hold, side by side
-        side_b = dict(before)
-        sent = {client_id: [line] for client_id, line in before.items()}
+        ledger = records.SplitLedger(before)
+        a, b = 0, 1
 
-        def update(side: dict, server: str, client_id: str, client_time: str) -> None:
-            line = self.iamat(server, client_id, client_time)
-            side[client_id] = line
-            sent.setdefault(client_id, []).append(line)
+        def update(side: int, server: str, client_id: str, client_time: str) -> None:
+            ledger.update(side, client_id, self.iamat(server, client_id, client_time))
 
         for i in range(4):
-            update(side_a, SIDE_A[i % 2], f"onlyA{i}-{token}", herd_client.now_time())
-            side_b.setdefault(f"onlyA{i}-{token}", None)
-            update(side_b, "Johnson", f"onlyB{i}-{token}", herd_client.now_time())
-            side_a.setdefault(f"onlyB{i}-{token}", None)
+            update(a, SIDE_A[i % 2], f"onlyA{i}-{token}", herd_client.now_time())
+            update(b, "Johnson", f"onlyB{i}-{token}", herd_client.now_time())
         # Shared clients updated on both sides, the newer update on side A for even i and
         # on side B for odd i, and sent in either order.
         for i in range(4):
@@ -64,24 +59,23 @@ class PartitionTest(fixtures.FreshHerdTestCase):
             older, newer = herd_client.client_time(now), herd_client.client_time(now + 1000)
             a_time, b_time = (newer, older) if i % 2 == 0 else (older, newer)
             if i < 2:
-                update(side_a, SIDE_A[i % 2], client_id, a_time)
-                update(side_b, "Johnson", client_id, b_time)
+                update(a, SIDE_A[i % 2], client_id, a_time)
+                update(b, "Johnson", client_id, b_time)
             else:
-                update(side_b, "Johnson", client_id, b_time)
-                update(side_a, SIDE_A[i % 2], client_id, a_time)
+                update(b, "Johnson", client_id, b_time)
+                update(a, SIDE_A[i % 2], client_id, a_time)
         # And shared clients updated on one side only.
-        update(side_a, "Jaquez", f"shared4-{token}", herd_client.now_time())
-        update(side_b, "Johnson", f"shared5-{token}", herd_client.now_time())
+        update(a, "Jaquez", f"shared4-{token}", herd_client.now_time())
+        update(b, "Johnson", f"shared5-{token}", herd_client.now_time())
 
         # Each side holds its own updates only.
-        for side, servers in ((side_a, SIDE_A), (side_b, SIDE_B)):
-            records.wait_for_exactly(self, self.herd, servers, side, PROPAGATION,
+        for side, servers in ((a, SIDE_A), (b, SIDE_B)):
+            records.wait_for_exactly(self, self.herd, servers, ledger.sides[side], PROPAGATION,
                                      f"side {servers} does not hold what it should "
                                      "(its own updates, none of the other side's)")
 
         # Healing: the bridges come back; everything converges to the newest record.
-        expected = {client_id: max(lines, key=records.order_key)
-                    for client_id, lines in sent.items()}
+        expected = ledger.healed()
         healed = time.monotonic()
         for name in BRIDGES:
             self.herd.start(name, wait=False)

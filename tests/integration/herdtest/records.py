@@ -115,3 +115,27 @@ def assert_none(test, problems: list[Problem], message: str) -> None:
     """Fails `test` with `message` and the problems, one a line, if there are any."""
     if problems:
         test.fail(f"{message}:\n{describe(problems)}")
+
+
+class SplitLedger:
+    """What each side of a split herd should hold, and every update sent, for tests that
+    cut a herd in two: while split, a side holds the records that were everywhere before
+    and its own updates, and no record of a client only the other side heard of; once
+    healed, every server holds each client's newest update, whichever side it came from."""
+
+    def __init__(self, before: dict, sides: int = 2):
+        self.sides = [dict(before) for _ in range(sides)]
+        self.sent = {client: [line] for client, line in before.items()}
+
+    def update(self, side: int, client: str, line: bytes) -> None:
+        """Notes that side `side` acknowledged `line`, client `client`'s update."""
+        for index, holds in enumerate(self.sides):
+            if index == side:
+                holds[client] = line
+            else:
+                holds.setdefault(client, None)
+        self.sent.setdefault(client, []).append(line)
+
+    def healed(self) -> dict:
+        """What every server holds once the sides can reach each other again."""
+        return {client: max(lines, key=order_key) for client, lines in self.sent.items()}
