@@ -339,12 +339,15 @@ Database::Connection Database::open_connection(int flags) const {
 void Database::connect(int flags) {
   db_ = open_connection(flags);
   sqlite3* raw = db_.get();
-  check(raw, sqlite3_busy_timeout(raw, kBusyTimeoutMs));
   if (sqlite3_db_readonly(raw, "main") == 1) throw Failure(SQLITE_READONLY, "it is read-only");
+  // The first read takes the file's lock. Only another process can hold it, until that
+  // process exits, so waiting would not help: a second server is refused at once.
+  check(raw, sqlite3_busy_timeout(raw, 0));
   const std::string mode = single_text(raw, "PRAGMA journal_mode=WAL");
   if (mode != "wal") {
     throw Failure(SQLITE_CANTOPEN, "cannot switch it to WAL mode (it stays in " + mode + ")");
   }
+  check(raw, sqlite3_busy_timeout(raw, kBusyTimeoutMs));
   // Checkpoints (copying the WAL into the file, with an fsync) are the costliest part of a
   // busy journal. They are not left to SQLite, which would make the commit that crosses
   // the threshold pay for one: the hook counts the WAL's pages, and the journal's thread
