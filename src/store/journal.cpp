@@ -139,7 +139,25 @@ bool Journal::commit(ChangeBatch& batch) {
   }
   if (checkpointer_ && database_->checkpoint_due()) checkpointer_->request();
   publish(last);
+  if (snapshot_due()) start_snapshot();
   return true;
+}
+
+bool Journal::snapshot_due() const {
+  return snapshots_.read && !compacting_ && changes_since_snapshot_ >= kCompactAfter &&
+         changes_since_snapshot_ >= 2 * snapshots_.size();
+}
+
+void Journal::start_snapshot() {
+  {
+    std::lock_guard lock(mutex_);
+    compacting_ = true;
+    snapshot_through_ = committed_.load(std::memory_order_relaxed);
+  }
+  snapshot_after_ = 0;
+  changes_since_snapshot_ = 0;
+  database_->begin_snapshot();
+  wake_.notify_one();  // whose thread writes it, between batches
 }
 
 void Journal::run() {
@@ -169,19 +187,7 @@ void Journal::run() {
 
 void Journal::compact_step() {
   constexpr std::size_t kRecordsAStep = 4096;
-  if (!snapshots_.read) return;
-  if (!compacting_) {
-    if (changes_since_snapshot_ < kCompactAfter ||
-        changes_since_snapshot_ < 2 * snapshots_.size()) {
-      return;
-    }
-    std::lock_guard lock(mutex_);
-    compacting_ = true;
-    snapshot_through_ = committed_.load(std::memory_order_relaxed);
-    snapshot_after_ = 0;
-    changes_since_snapshot_ = 0;
-    database_->begin_snapshot();
-  }
+  if (!compacting_) return;
   try {
     auto records = snapshots_.read(snapshot_after_, snapshot_through_, kRecordsAStep);
     if (records.empty()) {

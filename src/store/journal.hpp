@@ -23,7 +23,8 @@
 // The file grows by one row a batch. Once the rows written since the last snapshot hold
 // more changes than twice the records stored (and at least kCompactAfter), the journal
 // writes a new snapshot of the store, a few thousand records a transaction between
-// batches, then deletes the rows and the snapshot it replaces (docs/durability.md).
+// batches, then deletes the rows and the snapshot it replaces (docs/durability.md). The
+// commit that finds one due, on whichever thread, starts it and wakes the journal's thread.
 //
 // Without a database (durability "memory") a change is committed as soon as it is
 // appended.
@@ -103,7 +104,10 @@ class Journal {
   // head of what is pending for the thread to retry, and returns false.
   bool commit(ChangeBatch& batch);
   void publish(std::uint64_t seq);
-  // One step of writing a snapshot, when one is due or under way; with writer_ held.
+  // With writer_ held. A commit that finds a snapshot due starts one, and wakes the
+  // journal's thread, which writes it a step at a time between batches (compact_step).
+  bool snapshot_due() const;
+  void start_snapshot();
   void compact_step();
 
   Database* database_;
@@ -134,7 +138,7 @@ class Journal {
   // Snapshots; under writer_.
   SnapshotSource snapshots_;
   std::size_t changes_since_snapshot_ = 0;
-  bool compacting_ = false;
+  bool compacting_ = false;             // also under mutex_ where written, for the thread's wait
   std::uint64_t snapshot_through_ = 0;  // the snapshot covers changes up to this seq
   std::uint64_t snapshot_after_ = 0;    // LSN of the last record written into it
 

@@ -68,7 +68,7 @@ class RecordStore {
   // for an unknown client and for one whose record has aged out.
   std::optional<protocol::Record> find(std::string_view client_id, protocol::Timestamp now) const;
 
-  // Read without the store's lock, so that the journal's thread may ask at every batch.
+  // Read without the store's lock, so that the thread that commits may ask at every batch.
   std::size_t size() const { return size_.load(std::memory_order_relaxed); }
   const std::string& store_id() const { return store_id_; }
   // The sequence number of the last change made.

@@ -175,9 +175,10 @@ class JournalFileTest : public testing::DataFileTest {
   // event loop does.
   enum class Batches { kAtOnce, kByTurn };
   struct OpenJournal {
-    OpenJournal(const std::filesystem::path& file, Sync sync, Batches batches = Batches::kAtOnce)
+    OpenJournal(const std::filesystem::path& file, Sync sync, Batches batches = Batches::kAtOnce,
+                SnapshotSource snapshots = {})
         : database(file, sync, contents),
-          journal(&database, 0, reports.on_commit(), reports.on_failure(), {},
+          journal(&database, 0, reports.on_commit(), reports.on_failure(), std::move(snapshots),
                   batches == Batches::kByTurn ? loop.post() : loop::Post{}) {}
     CommitReports reports;
     herd::testing::ManualLoop loop;
@@ -309,6 +310,48 @@ TEST_F(JournalFileTest, WrittenTheLoopCommitsALargeBatchToo) {
   EXPECT_EQ(committed_on, std::this_thread::get_id());
   EXPECT_EQ(on.reports.commits(), std::vector<std::uint64_t>{last});
   EXPECT_EQ(by_client(open_copy()).size(), last);
+}
+
+// A commit that finds a snapshot due starts one, whichever thread wrote it: in "written"
+// mode that is the loop's. The journal's thread writes the snapshot, and the rows it
+// replaces go.
+TEST_F(JournalFileTest, ACommitOnTheLoopThatFindsASnapshotDueHasOneWritten) {
+  // Ten clients, each updated again and again: the changes outnumber the records.
+  constexpr std::uint64_t kClients = 10;
+  const std::uint64_t last = Journal::kCompactAfter;
+  const auto client_of = [](std::uint64_t seq) { return "c" + std::to_string(seq % kClients); };
+  std::map<std::uint64_t, StoredRecord> held;  // what the store holds once all are stored
+  for (std::uint64_t seq = last - kClients + 1; seq <= last; ++seq) {
+    held[seq] = StoredRecord{client_of(seq), line_for(client_of(seq), seq), seq, ""};
+  }
+  SnapshotSource source{[&held](std::uint64_t after, std::uint64_t up_to, std::size_t limit) {
+                          std::vector<StoredRecord> records;
+                          for (auto it = held.upper_bound(after);
+                               it != held.end() && it->first <= up_to && records.size() < limit;
+                               ++it) {
+                            records.push_back(it->second);
+                          }
+                          return records;
+                        },
+                        [&held] { return held.size(); }};
+  OpenJournal on(file_, Sync::kWritten, Batches::kByTurn, std::move(source));
+  for (std::uint64_t seq = 1; seq <= last; ++seq) append_put(on.journal, client_of(seq), seq);
+  on.loop.run_queued();
+  ASSERT_EQ(on.journal.committed(), last);  // by the loop
+
+  Contents contents = open_copy();
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (contents.logged_changes != 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+    contents = open_copy();
+  }
+  EXPECT_EQ(contents.logged_changes, 0u);
+  const auto records = by_client(contents);
+  ASSERT_EQ(records.size(), kClients);
+  for (const auto& [lsn, record] : held) {
+    testing::expect_record(records.at(record.client), record.client, record.at_line, lsn, "");
+  }
+  EXPECT_TRUE(on.reports.failures().empty());
 }
 
 TEST_F(JournalFileTest, SyncedTheJournalsThreadCommits) {
