@@ -21,6 +21,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// How long a statement waits for a lock held by the other connection of this process
+// (the checkpointer's) before it fails.
 constexpr int kBusyTimeoutMs = 5000;
 constexpr std::string_view kFormat = "2";
 constexpr std::uintmax_t kSmallestDatabase = 512;  // SQLite's smallest page
@@ -350,9 +352,10 @@ void Database::connect(int flags) {
   check(raw, sqlite3_busy_timeout(raw, kBusyTimeoutMs));
   // Checkpoints (copying the WAL into the file, with an fsync) are the costliest part of a
   // busy journal. They are not left to SQLite, which would make the commit that crosses
-  // the threshold pay for one: the hook counts the WAL's pages, and the journal's thread
-  // checkpoints when checkpoint_due(). At 40 MiB of WAL rather than SQLite's 4 MiB they
-  // come ten times less often, and the WAL file is cut back to that size after each.
+  // the threshold pay for one: the hook counts the WAL's pages, and a commit that finds
+  // checkpoint_due() asks the checkpointer (checkpointer.hpp). At 40 MiB of WAL rather than
+  // SQLite's 4 MiB they come ten times less often, and the WAL file is cut back to that size after
+  // each.
   sqlite3_wal_hook(
       raw,
       [](void* self, sqlite3*, const char*, int pages) {

@@ -123,8 +123,8 @@ class SplitLedger:
     and its own updates, and no record of a client only the other side heard of; once
     healed, every server holds each client's newest update, whichever side it came from."""
 
-    def __init__(self, before: dict, sides: int = 2):
-        self.sides = [dict(before) for _ in range(sides)]
+    def __init__(self, before: dict):
+        self.sides = [dict(before), dict(before)]
         self.sent = {client: [line] for client, line in before.items()}
 
     def update(self, side: int, client: str, line: bytes) -> None:
