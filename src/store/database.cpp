@@ -11,6 +11,7 @@
 #include <array>
 #include <charconv>
 #include <limits>
+#include <optional>
 #include <random>
 #include <string_view>
 #include <system_error>
@@ -168,6 +169,13 @@ class Use {
   void run() {
     const int code = sqlite3_step(statement_);
     if (code != SQLITE_DONE) fail(db_, code);
+  }
+  // The first column of the one row a query gives, nullopt for NULL.
+  std::optional<std::int64_t> integer_result() {
+    const int code = sqlite3_step(statement_);
+    if (code != SQLITE_ROW) fail(db_, code == SQLITE_DONE ? SQLITE_CORRUPT : code);
+    if (sqlite3_column_type(statement_, 0) == SQLITE_NULL) return std::nullopt;
+    return sqlite3_column_int64(statement_, 0);
   }
 
  private:
@@ -544,7 +552,9 @@ void Database::prepare_statements() {
   log_ = keep("INSERT INTO log(seq, data) VALUES(?, ?)");
   snapshot_ = keep("INSERT INTO snapshot(data) VALUES(?)");
   // Rows of an older snapshot are those below the first of the new one.
+  oldest_snapshot_ = keep("SELECT min(id) FROM snapshot");
   drop_snapshot_ = keep("DELETE FROM snapshot WHERE id < ?");
+  oldest_log_ = keep("SELECT min(seq) FROM log");
   drop_log_ = keep("DELETE FROM log WHERE seq <= ?");
   cursor_ = keep(
       "INSERT INTO cursors(neighbour, store_id, lsn) VALUES(?, ?, ?)"
@@ -565,7 +575,9 @@ void Database::abandon() noexcept {
   rollback_.reset();
   log_.reset();
   snapshot_.reset();
+  oldest_snapshot_.reset();
   drop_snapshot_.reset();
+  oldest_log_.reset();
   drop_log_.reset();
   cursor_.reset();
   db_.reset();
@@ -615,17 +627,33 @@ void Database::write_snapshot(std::span<const StoredRecord> records) {
   });
 }
 
-void Database::finish_snapshot(std::uint64_t through) {
-  const auto first = first_snapshot_row_;
+bool Database::finish_snapshot(std::uint64_t through) {
+  // An empty store makes an empty snapshot: every older row goes.
+  const std::int64_t first =
+      first_snapshot_row_ == 0 ? std::numeric_limits<std::int64_t>::max() : first_snapshot_row_;
+  bool finished = false;
   transaction([&](sqlite3* db) {
-    // An empty store makes an empty snapshot: every older row goes.
-    Use(db, drop_snapshot_.get())
-        .integer(first == 0 ? std::numeric_limits<std::int64_t>::max()
-                            : static_cast<std::uint64_t>(first))
-        .run();
-    Use(db, drop_log_.get()).integer(through).run();
+    // The old snapshot goes before the rows of changes, so that no piece drops an erase
+    // whose client an old snapshot row still holds; the rows go oldest first.
+    const auto oldest_row = Use(db, oldest_snapshot_.get()).integer_result();
+    if (oldest_row && *oldest_row < first) {
+      const std::int64_t below = std::min(first, *oldest_row + kSnapshotRowsAPiece);
+      Use(db, drop_snapshot_.get()).integer(static_cast<std::uint64_t>(below)).run();
+      const auto next_row = Use(db, oldest_snapshot_.get()).integer_result();
+      if (next_row && *next_row < first) return;  // more of the old snapshot to go
+    }
+    const auto oldest_seq = Use(db, oldest_log_.get()).integer_result();
+    const std::uint64_t oldest = oldest_seq ? static_cast<std::uint64_t>(*oldest_seq) : 0;
+    if (!oldest_seq || oldest > through) {
+      finished = true;
+      return;
+    }
+    const std::uint64_t up_to = std::min(through, oldest + kChangesAPiece);
+    Use(db, drop_log_.get()).integer(up_to).run();
+    finished = up_to == through;
   });
-  first_snapshot_row_ = 0;
+  if (finished) first_snapshot_row_ = 0;
+  return finished;
 }
 
 std::string make_store_id() {

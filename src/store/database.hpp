@@ -54,6 +54,10 @@ class Database {
  public:
   static constexpr int kCheckpointPages = 10'000;  // of SQLite's default 4 KiB
   static constexpr std::uint64_t kCheckpointBytes = std::uint64_t{kCheckpointPages} * 4096;
+  // What finish_snapshot() drops a call: deleting a row reads every page it fills, about a
+  // millisecond for these (docs/durability.md).
+  static constexpr std::uint64_t kChangesAPiece = 4096;
+  static constexpr std::int64_t kSnapshotRowsAPiece = 1;
 
   // Opens or creates `file` (and its directory). Throws StoreError, naming the file, only
   // when no usable file can be had at all (directory not writable, say), or when what is
@@ -75,8 +79,11 @@ class Database {
   // loses nothing.
   void write_snapshot(std::span<const StoredRecord> records);
   // The new snapshot holds every record as of change `through`: the old snapshot and the
-  // rows of changes up to `through` go.
-  void finish_snapshot(std::uint64_t through);
+  // rows of changes up to `through` go, oldest first, a piece a call (a transaction of
+  // about kChangesAPiece changes or kSnapshotRowsAPiece rows), so that no call holds the
+  // file for long. Returns true once all of it is gone; call again until then. A crash
+  // between two calls loses nothing (docs/durability.md).
+  [[nodiscard]] bool finish_snapshot(std::uint64_t through);
 
   // Record changes in the rows since the last snapshot, as found at open.
   std::size_t logged_changes() const { return logged_changes_; }
@@ -131,7 +138,9 @@ class Database {
   Statement rollback_;
   Statement log_;
   Statement snapshot_;
+  Statement oldest_snapshot_;
   Statement drop_snapshot_;
+  Statement oldest_log_;
   Statement drop_log_;
   Statement cursor_;
   std::string encoded_;                  // reused for every row written

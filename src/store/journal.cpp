@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <utility>
 
 #include "store/database.hpp"
@@ -186,17 +187,26 @@ void Journal::run() {
 }
 
 void Journal::compact_step() {
-  constexpr std::size_t kRecordsAStep = 4096;
+  // Small steps: while one holds the writer, the loop's batches wait for the journal's
+  // thread. The store's lock is held for a slice at a time, as every request waits for it.
+  constexpr std::size_t kRecordsAStep = 2048;
+  constexpr std::size_t kRecordsASlice = 256;
   if (!compacting_) return;
   try {
-    auto records = snapshots_.read(snapshot_after_, snapshot_through_, kRecordsAStep);
-    if (records.empty()) {
-      database_->finish_snapshot(snapshot_through_);
-    } else {
+    std::vector<StoredRecord> records;
+    std::uint64_t after = snapshot_after_;
+    while (records.size() < kRecordsAStep) {
+      auto slice = snapshots_.read(after, snapshot_through_, kRecordsASlice);
+      if (slice.empty()) break;
+      after = slice.back().lsn;
+      std::move(slice.begin(), slice.end(), std::back_inserter(records));
+    }
+    if (!records.empty()) {
       database_->write_snapshot(records);
-      snapshot_after_ = records.back().lsn;
+      snapshot_after_ = after;
       return;
     }
+    if (!database_->finish_snapshot(snapshot_through_)) return;
   } catch (const StoreError& e) {
     on_failure_(std::string(e.what()) + "; snapshot abandoned, to be tried again later");
   }

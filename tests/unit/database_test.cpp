@@ -658,7 +658,7 @@ TEST_F(DatabaseTest, SnapshotThenReopenGivesTheSameRecords) {
     // The store as of seq 6, in two pieces.
     database.write_snapshot(std::vector<StoredRecord>{expected[0]});
     database.write_snapshot(std::vector<StoredRecord>{expected[1]});
-    database.finish_snapshot(6);
+    EXPECT_TRUE(database.finish_snapshot(6));
   }
   EXPECT_TRUE(rows(file_, "log").empty());
   const auto snapshot = rows(file_, "snapshot");
@@ -693,7 +693,7 @@ TEST_F(DatabaseTest, FinishSnapshotDropsOlderLogRowsAndOlderSnapshotRows) {
     // The store as of seq 5, the end of a batch.
     database.write_snapshot(
         std::vector<StoredRecord>{record("a", "AT a3", 3), record("c", "AT c5", 5)});
-    database.finish_snapshot(5);
+    EXPECT_TRUE(database.finish_snapshot(5));
   }
   {
     // The rows keyed 1, 2, 3 and 5 went; those of the batches after seq 5 stay.
@@ -715,7 +715,7 @@ TEST_F(DatabaseTest, FinishSnapshotDropsOlderLogRowsAndOlderSnapshotRows) {
     database.write(ChangeBatch{Change::put(9, "e", "AT e9")});
     // A second snapshot, as of seq 8: the first one's row goes, and the rows up to 8.
     database.write_snapshot(expected);
-    database.finish_snapshot(8);
+    EXPECT_TRUE(database.finish_snapshot(8));
   }
   const auto log = rows(file_, "log");
   ASSERT_EQ(log.size(), 1u);
@@ -743,17 +743,56 @@ TEST_F(DatabaseTest, EmptySnapshotDropsEveryOlderRow) {
     database.write(ChangeBatch{Change::put(1, "kiwi", "AT a"), Change::put(2, "apple", "AT b")});
     database.write_snapshot(
         std::vector<StoredRecord>{record("kiwi", "AT a", 1), record("apple", "AT b", 2)});
-    database.finish_snapshot(2);
+    EXPECT_TRUE(database.finish_snapshot(2));
     database.write(ChangeBatch{Change::erase(3, "kiwi")});
     database.write(ChangeBatch{Change::erase(4, "apple")});
     // The store is empty: a snapshot without a piece.
-    database.finish_snapshot(4);
+    EXPECT_TRUE(database.finish_snapshot(4));
   }
   EXPECT_TRUE(rows(file_, "log").empty());
   EXPECT_TRUE(rows(file_, "snapshot").empty());
   const Contents contents = open();
   EXPECT_TRUE(contents.records.empty());
   EXPECT_EQ(contents.logged_changes, 0u);
+}
+
+// finish_snapshot() drops what the new snapshot replaces a piece a call, so that no call
+// holds the file for long; a crash after any piece reads back the same records. The old
+// snapshot goes first: its row for "a" outlives no erase of "a".
+TEST_F(DatabaseTest, FinishSnapshotGoesInPiecesAndACrashBetweenThemLosesNothing) {
+  constexpr std::uint64_t kPiece = Database::kChangesAPiece;
+  const std::uint64_t through = 2 * kPiece + 20;
+  const std::vector<StoredRecord> expected = {
+      record("b", "AT b new", through), record("c", "AT c", 3), record("d", "AT d", 3 * kPiece)};
+  constexpr int kCalls = 4;  // two old snapshot rows, then three log rows in three pieces
+  for (int calls = 1; calls <= kCalls; ++calls) {
+    fs::remove_all(file_.parent_path());
+    {
+      Contents contents;
+      Database database(file_, Sync::kWritten, contents);
+      database.write(ChangeBatch{Change::put(1, "a", "AT a")});
+      database.write(ChangeBatch{Change::put(2, "b", "AT b")});
+      database.begin_snapshot();
+      database.write_snapshot(std::vector<StoredRecord>{record("a", "AT a", 1)});
+      database.write_snapshot(std::vector<StoredRecord>{record("b", "AT b", 2)});
+      ASSERT_TRUE(database.finish_snapshot(2));
+      database.write(ChangeBatch{Change::put(3, "c", "AT c")});
+      database.write(ChangeBatch{Change::erase(kPiece + 10, "a")});
+      database.write(ChangeBatch{Change::put(through, "b", "AT b new")});
+      database.write(ChangeBatch{Change::put(3 * kPiece, "d", "AT d")});
+      database.begin_snapshot();
+      database.write_snapshot(std::vector<StoredRecord>{expected[0], expected[1]});
+      for (int call = 1; call <= calls; ++call) {
+        EXPECT_EQ(database.finish_snapshot(through), call == kCalls) << "call " << call;
+      }
+    }
+    const Contents contents = open();
+    SCOPED_TRACE("crash after " + std::to_string(calls) + " calls");
+    expect_same(contents.records, expected);
+    EXPECT_EQ(rows(file_, "snapshot").size(), calls == 1 ? 2u : 1u);
+    const std::vector<std::size_t> log_rows = {4, 3, 2, 1};
+    EXPECT_EQ(rows(file_, "log").size(), log_rows[calls - 1]);
+  }
 }
 
 TEST_F(DatabaseTest, CrashBetweenWriteSnapshotAndFinishLosesNothing) {
@@ -766,7 +805,7 @@ TEST_F(DatabaseTest, CrashBetweenWriteSnapshotAndFinishLosesNothing) {
                                Change::put(3, "c", "AT c3")});
     database.write_snapshot(std::vector<StoredRecord>{
         record("a", "AT a1", 1), record("b", "AT b2", 2), record("c", "AT c3", 3)});
-    database.finish_snapshot(3);
+    EXPECT_TRUE(database.finish_snapshot(3));
     database.write(ChangeBatch{Change::erase(4, "a"), Change::put(5, "b", "AT b5", "Juzang")});
     database.write(ChangeBatch{Change::put(6, "d", "AT d6")});
     // A new snapshot, as of seq 6, cut short: the Database goes without finishing it.
@@ -785,7 +824,9 @@ TEST_F(DatabaseTest, CrashBetweenWriteSnapshotAndFinishLosesNothing) {
     database.write(ChangeBatch{Change::put(7, "c", "AT c7")});
     database.write_snapshot(std::vector<StoredRecord>{expected[0], expected[2]});
     database.write_snapshot(std::vector<StoredRecord>{record("c", "AT c7", 7)});
-    database.finish_snapshot(7);
+    // Two rows to drop, one a call (kSnapshotRowsAPiece), then the rows of changes.
+    EXPECT_FALSE(database.finish_snapshot(7));
+    EXPECT_TRUE(database.finish_snapshot(7));
   }
   EXPECT_EQ(rows(file_, "snapshot").size(), 2u);
   EXPECT_TRUE(rows(file_, "log").empty());
@@ -812,7 +853,7 @@ TEST_F(DatabaseTest, LoggedChangesCountsRecordChangesSinceTheLastSnapshot) {
     EXPECT_EQ(database.logged_changes(), 4u);
     database.write_snapshot(
         std::vector<StoredRecord>{record("kiwi", "AT a", 1), record("pear", "AT c", 6)});
-    database.finish_snapshot(6);
+    EXPECT_TRUE(database.finish_snapshot(6));
   }
   EXPECT_EQ(open().logged_changes, 0u);
   write({Change::put(7, "kiwi", "AT d"), Change::erase(8, "pear")});
@@ -847,7 +888,7 @@ TEST_F(DatabaseTest, UnreadableLinesAreSkippedAndCounted) {
     Database database(file_, Sync::kWritten, contents);
     EXPECT_EQ(contents.unreadable, 3u);
     database.write_snapshot(contents.records);
-    database.finish_snapshot(5);
+    EXPECT_TRUE(database.finish_snapshot(5));
   }
   contents = open();
   expect_same(contents.records, expected);

@@ -316,8 +316,9 @@ TEST_F(JournalFileTest, WrittenTheLoopCommitsALargeBatchToo) {
 // mode that is the loop's. The journal's thread writes the snapshot, and the rows it
 // replaces go.
 TEST_F(JournalFileTest, ACommitOnTheLoopThatFindsASnapshotDueHasOneWritten) {
-  // Ten clients, each updated again and again: the changes outnumber the records.
-  constexpr std::uint64_t kClients = 10;
+  // 5000 clients, each updated twenty times: the changes outnumber the records, and the
+  // snapshot takes three steps, each of several slices of the store.
+  constexpr std::uint64_t kClients = 5000;
   const std::uint64_t last = Journal::kCompactAfter;
   const auto client_of = [](std::uint64_t seq) { return "c" + std::to_string(seq % kClients); };
   std::map<std::uint64_t, StoredRecord> held;  // what the store holds once all are stored
