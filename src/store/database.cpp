@@ -361,9 +361,9 @@ void Database::connect(int flags) {
   // Checkpoints (copying the WAL into the file, with an fsync) are the costliest part of a
   // busy journal. They are not left to SQLite, which would make the commit that crosses
   // the threshold pay for one: the hook counts the WAL's pages, and a commit that finds
-  // checkpoint_due() asks the checkpointer (checkpointer.hpp). At 40 MiB of WAL rather than
-  // SQLite's 4 MiB they come ten times less often, and the WAL file is cut back to that size after
-  // each.
+  // checkpoint_due() asks the checkpointer (checkpointer.hpp). At 40 MiB of WAL rather
+  // than SQLite's 4 MiB they come ten times less often, and the WAL file is cut back to
+  // that size after each.
   sqlite3_wal_hook(
       raw,
       [](void* self, sqlite3*, const char*, int pages) {
@@ -551,8 +551,8 @@ void Database::prepare_statements() {
   rollback_ = keep("ROLLBACK");
   log_ = keep("INSERT INTO log(seq, data) VALUES(?, ?)");
   snapshot_ = keep("INSERT INTO snapshot(data) VALUES(?)");
-  // Rows of an older snapshot are those below the first of the new one.
   oldest_snapshot_ = keep("SELECT min(id) FROM snapshot");
+  // Rows of an older snapshot are those below the first of the new one.
   drop_snapshot_ = keep("DELETE FROM snapshot WHERE id < ?");
   oldest_log_ = keep("SELECT min(seq) FROM log");
   drop_log_ = keep("DELETE FROM log WHERE seq <= ?");
@@ -643,12 +643,12 @@ bool Database::finish_snapshot(std::uint64_t through) {
       if (next_row && *next_row < first) return;  // more of the old snapshot to go
     }
     const auto oldest_seq = Use(db, oldest_log_.get()).integer_result();
-    const std::uint64_t oldest = oldest_seq ? static_cast<std::uint64_t>(*oldest_seq) : 0;
-    if (!oldest_seq || oldest > through) {
+    if (!oldest_seq || static_cast<std::uint64_t>(*oldest_seq) > through) {
       finished = true;
       return;
     }
-    const std::uint64_t up_to = std::min(through, oldest + kChangesAPiece);
+    const std::uint64_t up_to =
+        std::min(through, static_cast<std::uint64_t>(*oldest_seq) + kChangesAPiece);
     Use(db, drop_log_.get()).integer(up_to).run();
     finished = up_to == through;
   });

@@ -54,8 +54,8 @@ class Database {
  public:
   static constexpr int kCheckpointPages = 10'000;  // of SQLite's default 4 KiB
   static constexpr std::uint64_t kCheckpointBytes = std::uint64_t{kCheckpointPages} * 4096;
-  // What finish_snapshot() drops a call: deleting a row reads every page it fills, about a
-  // millisecond for these (docs/durability.md).
+  // What finish_snapshot() drops a call: deleting a row reads every page it fills, and
+  // these took a millisecond or so under load (docs/durability.md).
   static constexpr std::uint64_t kChangesAPiece = 4096;
   static constexpr std::int64_t kSnapshotRowsAPiece = 1;
 

@@ -23,8 +23,9 @@
 // The file grows by one row a batch. Once the rows written since the last snapshot hold
 // more changes than twice the records stored (and at least kCompactAfter), the journal
 // writes a new snapshot of the store, a couple of thousand records a transaction between
-// batches, then deletes the rows and the snapshot it replaces (docs/durability.md). The
-// commit that finds one due, on whichever thread, starts it and wakes the journal's thread.
+// batches, then deletes the rows and the snapshot it replaces, a piece a step
+// (docs/durability.md). The commit that finds one due, on whichever thread, starts it and
+// wakes the journal's thread.
 //
 // Without a database (durability "memory") a change is committed as soon as it is
 // appended.
