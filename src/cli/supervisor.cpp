@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <string>
 #include <system_error>
 #include <vector>
 
@@ -97,10 +98,14 @@ void stop_all(std::vector<Child>& children, const sigset_t& signals) {
     const auto left = deadline - Clock::now();
     const int taken = left > Clock::duration::zero() ? wait_signal(signals, left) : SIGKILL;
     if (taken == SIGINT || taken == SIGTERM || taken == SIGKILL) {
+      // SIGKILL stands for the grace period running out; the others are a second request.
+      const std::string why = taken == SIGKILL
+                                  ? "did not stop within " + std::to_string(kGrace.count()) + " s"
+                                  : "is still stopping, and stop was asked again";
       for (const Child& child : children) {
         if (child.pid == 0) continue;
-        std::cerr << "herd: " << child.name << " (pid " << child.pid << ") did not stop; killing it"
-                  << std::endl;
+        std::cerr << "herd: " << child.name << " (pid " << child.pid << ") " << why
+                  << "; killing it" << std::endl;
         ::kill(child.pid, SIGKILL);
       }
       for (Child& child : children) {
