@@ -143,9 +143,9 @@ class UpTest(unittest.TestCase):
         for name in NAMES:
             self.assertFalse(herd_mod.port_accepts(self.config.ports[name]), name)
 
-    def stop_with_a_child_stuck(self, name: str, second_signal: bool) -> bytes:
+    def stop_with_a_child_stuck(self, name: str, second_signal: bool) -> tuple[int, bytes]:
         """Stops `up` while `name`'s server is frozen (SIGSTOP: it cannot act on SIGTERM);
-        returns what `up` wrote meanwhile, once it has exited."""
+        returns the server's pid and what `up` wrote meanwhile, once it has exited."""
         stuck = procs.listener_pid(self.config.ports[name], self.children)
         self.assertIsNotNone(stuck, self.children)
         os.kill(stuck, signal.SIGSTOP)
@@ -166,17 +166,15 @@ class UpTest(unittest.TestCase):
             time.sleep(0.05)
         self.assertFalse(procs.alive(stuck), f"{name} (pid {stuck}) left behind")
         self.assertLess(took, 4 if second_signal else 12)
-        return self.stderr()[before:]
+        return stuck, self.stderr()[before:]
 
     def test_up_kills_a_child_that_outlives_the_grace_period(self):
-        stuck = procs.listener_pid(self.config.ports["Jaquez"], self.children)
-        report = self.stop_with_a_child_stuck("Jaquez", second_signal=False)
+        stuck, report = self.stop_with_a_child_stuck("Jaquez", second_signal=False)
         self.assertIn(f"herd: Jaquez (pid {stuck}) did not stop within 5 s; killing it\n".encode(),
                       report)
 
     def test_a_second_stop_request_kills_what_is_still_stopping(self):
-        stuck = procs.listener_pid(self.config.ports["Jaquez"], self.children)
-        report = self.stop_with_a_child_stuck("Jaquez", second_signal=True)
+        stuck, report = self.stop_with_a_child_stuck("Jaquez", second_signal=True)
         self.assertIn(f"herd: Jaquez (pid {stuck}) is still stopping, and stop was asked again; "
                       "killing it\n".encode(), report)
         self.assertNotIn(b"did not stop within", report)
