@@ -68,8 +68,9 @@ RecordStore::Outcome RecordStore::offer(const protocol::Record& record, std::str
     }
     unindex(it->second);
     // Displacements whose new version is committed are settled.
-    displaced_.erase(displaced_.begin(), displaced_.upper_bound(journal_.committed()));
-    displaced_.emplace_hint(displaced_.end(), seq_ + 1, it->second.lsn);
+    const std::uint64_t committed = journal_.committed();
+    while (!displaced_.empty() && displaced_.front().lsn <= committed) displaced_.pop_front();
+    displaced_.push_back(Displacement{seq_ + 1, it->second.lsn});
   }
   Entry& entry = it->second;
   entry.record = record;
@@ -114,8 +115,11 @@ RecordStore::Batch RecordStore::read_since(std::uint64_t after, std::uint64_t up
     batch.at_lines.push_back(entry.record.at_line);
   }
   batch.mark = batch.through;
-  for (auto it = displaced_.upper_bound(up_to); it != displaced_.end(); ++it) {
-    if (it->second <= batch.mark) batch.mark = it->second - 1;
+  const auto after_up_to =
+      std::upper_bound(displaced_.begin(), displaced_.end(), up_to,
+                       [](std::uint64_t lsn, const Displacement& d) { return lsn < d.lsn; });
+  for (auto it = after_up_to; it != displaced_.end(); ++it) {
+    if (it->displaced <= batch.mark) batch.mark = it->displaced - 1;
   }
   return batch;
 }
