@@ -116,7 +116,8 @@ class Database {
   // A connection to the file, through kVfs (database.cpp); throws what SQLite refused.
   Connection open_connection(int flags) const;
   void connect(int flags);
-  void connect_checkpointer();
+  // Once the file is read: connects the checkpointer, and sizes the writer's cache.
+  void ready_for_writes();
   void open_existing(Sync sync, bool zero_length, Contents& found);
   void create_tables(Sync sync, Contents& found);
   void prepare_statements();
