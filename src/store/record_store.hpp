@@ -132,8 +132,7 @@ class RecordStore {
   std::unordered_map<std::string, protocol::StorePosition, Hash, std::equal_to<>> positions_;
   // A record replaced by a version not yet committed (Batch::mark), until it is. Made in
   // LSN order and settled oldest first, so a deque: in the steady state every IAMAT makes
-  // one, and a tree's node a record, held for a turn, cost the loop an allocation and its
-  // cache misses each time.
+  // one, and as a tree's node each cost the loop an allocation and its cache misses.
   struct Displacement {
     std::uint64_t lsn;        // the new version's
     std::uint64_t displaced;  // the LSN of the one it replaced
