@@ -645,6 +645,7 @@ bool Database::finish_snapshot(std::uint64_t through) {
     if (oldest_row && *oldest_row < first) {
       const std::int64_t below = std::min(first, *oldest_row + kSnapshotRowsAPiece);
       Use(db, drop_snapshot_.get()).integer(static_cast<std::uint64_t>(below)).run();
+      // Asked, not concluded from `below`: after an empty snapshot `first` bounds nothing.
       const auto next_row = Use(db, oldest_snapshot_.get()).integer_result();
       if (next_row && *next_row < first) return;  // more of the old snapshot to go
     }
