@@ -5,8 +5,8 @@
 #include <utility>
 
 #include <spdlog/logger.h>
-#include <spdlog/sinks/rotating_file_sink.h>
 
+#include "log/reopenable_sink.hpp"
 #include "text/printable.hpp"
 
 namespace herd::log {
@@ -22,59 +22,53 @@ constexpr std::string_view kWarning = "WARN ";
 using text::append_printable;
 using text::printable;
 
-}  // namespace
-
-EventLog::EventLog(const config::LogConfig& config, std::string_view server)
-    : config_(config), server_(server), max_line_(config.max_line), logger_(open()) {}
-
-std::shared_ptr<spdlog::logger> EventLog::open() const {
-  const std::filesystem::path dir(config_.dir);
-  const std::filesystem::path file = dir / (server_ + ".log");
+// Opens (creating the directory if needed) `<dir>/<server>.log`, appending.
+std::unique_ptr<ReopenableSink::File> open_file(const config::LogConfig& config,
+                                                const std::string& server) {
+  const std::filesystem::path dir(config.dir);
+  const std::filesystem::path file = dir / (server + ".log");
   std::error_code error;
   std::filesystem::create_directories(dir, error);
   if (error) {
-    throw config::ConfigError("log.dir: cannot create \"" + printable(config_.dir) +
+    throw config::ConfigError("log.dir: cannot create \"" + printable(config.dir) +
                               "\": " + error.message());
   }
-  std::shared_ptr<spdlog::logger> logger;
   try {
-    auto sink = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
-        file.string(), config_.max_bytes, config_.max_files);
-    // Not registered with spdlog: each server owns its log and no global state is shared.
-    logger = std::make_shared<spdlog::logger>(server_, std::move(sink));
+    return std::make_unique<ReopenableSink::File>(file.string(), config.max_bytes,
+                                                  config.max_files);
   } catch (const spdlog::spdlog_ex& e) {
-    throw config::ConfigError("log.dir: cannot open the log of " + printable(server_) + ": " +
+    throw config::ConfigError("log.dir: cannot open the log of " + printable(server) + ": " +
                               printable(e.what()));
   }
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %v", spdlog::pattern_time_type::utc);
-  logger->set_level(spdlog::level::trace);
+}
+
+}  // namespace
+
+EventLog::EventLog(const config::LogConfig& config, std::string_view server)
+    : config_(config),
+      server_(server),
+      max_line_(config.max_line),
+      sink_(std::make_shared<ReopenableSink>(open_file(config_, server_))),
+      // Not registered with spdlog: each server owns its log and no global state is shared.
+      logger_(std::make_shared<spdlog::logger>(server_, sink_)) {
+  logger_->set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %v", spdlog::pattern_time_type::utc);
+  logger_->set_level(spdlog::level::trace);
   // Flushed by write(), each event or after a turn of the event loop (defer_flushes).
-  logger->flush_on(spdlog::level::off);
-  return logger;
+  logger_->flush_on(spdlog::level::off);
 }
 
 void EventLog::reopen() {
-  std::shared_ptr<spdlog::logger> fresh;
   try {
-    fresh = open();
+    sink_->replace(open_file(config_, server_));
   } catch (const config::ConfigError& e) {
     failure(std::string("cannot reopen the log: ") + e.what() + "; keeping the old file");
     return;
   }
-  {
-    std::lock_guard lock(mutex_);
-    logger_.swap(fresh);
-  }
   event("log reopened");
 }
 
-std::shared_ptr<spdlog::logger> EventLog::logger() const {
-  std::lock_guard lock(mutex_);
-  return logger_;
-}
-
 EventLog::~EventLog() {
-  if (logger_) logger_->flush();
+  logger_->flush();
 }
 
 void EventLog::received(std::string_view peer, std::string_view line) {
@@ -107,15 +101,14 @@ void EventLog::failure(std::string_view text) {
 }
 
 void EventLog::write(spdlog::level::level_enum level, const std::string& message) {
-  auto to = logger();
-  to->log(level, message);
+  logger_->log(level, message);
   // A warning is rare and wanted at once: it is written with everything before it.
   if (deferred_flush_ && level < spdlog::level::warn) return deferred_flush_->request();
-  to->flush();
+  logger_->flush();
 }
 
 void EventLog::flush() {
-  logger()->flush();
+  logger_->flush();
 }
 
 void EventLog::defer_flushes(loop::Post post) {

@@ -13,7 +13,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -28,6 +27,8 @@ enum level_enum : int;
 }  // namespace spdlog
 
 namespace herd::log {
+
+class ReopenableSink;
 
 class EventLog {
  public:
@@ -55,15 +56,17 @@ class EventLog {
   void reopen();
 
  private:
-  std::shared_ptr<spdlog::logger> open() const;
-  std::shared_ptr<spdlog::logger> logger() const;
   std::string cut(std::string_view text) const;
   void write(spdlog::level::level_enum level, const std::string& message);
 
   config::LogConfig config_;
   std::string server_;
   std::size_t max_line_;
-  mutable std::mutex mutex_;  // guards logger_, which reopen() replaces
+  // reopen() replaces the file inside the sink, not the logger: an event then takes one
+  // lock, the sink's, where a logger swapped under a lock of ours took two and a copy of
+  // its shared_ptr; in a server with a thread besides the loop's (a data file), each of
+  // those is an atomic instruction, two events an IAMAT (docs/durability.md).
+  std::shared_ptr<ReopenableSink> sink_;
   std::shared_ptr<spdlog::logger> logger_;
   std::unique_ptr<loop::AfterTurn> deferred_flush_;  // null: each event flushes itself
 };

@@ -9,8 +9,10 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "manual_loop.hpp"
@@ -221,6 +223,56 @@ TEST_F(EventLogTest, FilesRotateBySize) {
   const auto last = events();
   ASSERT_FALSE(last.empty());
   EXPECT_EQ(last.back(), "INFO " + std::string(80, static_cast<char>('a' + 99 % 26)));
+}
+
+TEST_F(EventLogTest, ReopenSendsLaterEventsToAFileAtTheConfiguredPath) {
+  EventLog log(config_, "Clark");
+  log.event("before");
+  log.flush();
+  fs::rename(file("Clark.log"), file("Clark.log.rotated"));
+  log.reopen();
+  log.event("after");
+  log.flush();
+  EXPECT_EQ(events("Clark.log.rotated"), (std::vector<std::string>{"INFO before"}));
+  // The same layout in the new file: the pattern went with it.
+  EXPECT_EQ(events(), (std::vector<std::string>{"INFO log reopened", "INFO after"}));
+}
+
+TEST_F(EventLogTest, ReopenWhileOtherThreadsLogLosesNoEvent) {
+  constexpr int kThreads = 4;
+  constexpr int kEvents = 2000;
+  constexpr int kReopens = 20;
+  std::multiset<std::string> logged;
+  {
+    EventLog log(config_, "Clark");
+    std::vector<std::thread> threads;
+    threads.reserve(kThreads);
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&log, t] {
+        for (int i = 0; i < kEvents; ++i) {
+          log.event("thread " + std::to_string(t) + " event " + std::to_string(i));
+        }
+      });
+    }
+    for (int r = 0; r < kReopens; ++r) {
+      fs::rename(file("Clark.log"), file("Clark.log." + std::to_string(r)));
+      log.reopen();
+    }
+    for (auto& thread : threads) thread.join();
+  }
+  for (int r = 0; r <= kReopens; ++r) {
+    const std::string name = r == kReopens ? "Clark.log" : "Clark.log." + std::to_string(r);
+    for (const std::string& event : events(name)) {
+      if (event != "INFO log reopened") logged.insert(event);
+    }
+  }
+  std::multiset<std::string> expected;
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kEvents; ++i) {
+      expected.insert("INFO thread " + std::to_string(t) + " event " + std::to_string(i));
+    }
+  }
+  EXPECT_EQ(logged, expected);
 }
 
 TEST_F(EventLogTest, UnusableDirectoryIsAConfigError) {
