@@ -96,7 +96,14 @@ void Journal::end_turn() {
         }
       }
       if (!loop_batch_.empty()) {
-        commit(loop_batch_);  // which hands the batch to the thread if it fails
+        // commit() hands the batch to the thread if it fails. Once written, the batch's
+        // buffer, which SQLite has just read, takes the next turn's appends: with two
+        // buffers taking turns, each had left the cache by its next use, and encoding a
+        // record missed it once (docs/durability.md).
+        if (commit(loop_batch_)) {
+          const std::lock_guard appends(pending_mutex_);
+          if (pending_.empty()) std::swap(loop_batch_, pending_);
+        }
         return;
       }
     }

@@ -118,7 +118,7 @@ class Journal {
 
   // Held from taking a batch to publishing it, and for a snapshot step; taken before mutex_.
   std::mutex writer_;
-  ChangeBatch loop_batch_;  // the loop's batch, reused; under writer_
+  ChangeBatch loop_batch_;  // the loop's batch, swapped with pending_; under writer_
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

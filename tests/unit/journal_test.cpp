@@ -295,6 +295,22 @@ TEST_F(JournalFileTest, WrittenTheLoopCommitsItsOwnTurn) {
   EXPECT_EQ(by_client(open_copy()).size(), 2u);
 }
 
+// The loop reuses the buffer of the batch it wrote for the next turn's appends; one made
+// while it wrote (here by a reply, as another thread of the loop could) is not lost to that.
+TEST_F(JournalFileTest, WrittenWhatIsAppendedDuringTheLoopsCommitGoesInTheNextTurn) {
+  OpenJournal on(file_, Sync::kWritten, Batches::kByTurn);
+  append_put(on.journal, "apple", 1);
+  on.journal.when_committed(1, [&] { append_put(on.journal, "kiwi", 2); });
+  on.loop.run_queued();
+  EXPECT_EQ(on.journal.committed(), 1u);
+  on.loop.run_queued();
+  EXPECT_EQ(on.journal.committed(), 2u);
+  EXPECT_EQ(on.reports.commits(), (std::vector<std::uint64_t>{1, 2}));
+  const auto records = by_client(open_copy());
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records.at("kiwi").at_line, line_for("kiwi", 2));
+}
+
 // Under load a turn's batch is large, and the loop writes it too, in one transaction:
 // waking the journal's thread for it cost more than the write (docs/durability.md).
 TEST_F(JournalFileTest, WrittenTheLoopCommitsALargeBatchToo) {
