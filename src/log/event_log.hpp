@@ -62,10 +62,9 @@ class EventLog {
   config::LogConfig config_;
   std::string server_;
   std::size_t max_line_;
-  // reopen() replaces the file inside the sink, not the logger: an event then takes one
-  // lock, the sink's, where a logger swapped under a lock of ours took two and a copy of
-  // its shared_ptr; in a server with a thread besides the loop's (a data file), each of
-  // those is an atomic instruction, two events an IAMAT (docs/durability.md).
+  // reopen() replaces the file inside the sink, never the logger, so an event takes the
+  // sink's lock alone: with a data file's threads every lock is an atomic instruction,
+  // and an IAMAT logs two events (docs/durability.md).
   std::shared_ptr<ReopenableSink> sink_;
   std::shared_ptr<spdlog::logger> logger_;
   std::unique_ptr<loop::AfterTurn> deferred_flush_;  // null: each event flushes itself

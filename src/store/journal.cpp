@@ -96,14 +96,7 @@ void Journal::end_turn() {
         }
       }
       if (!loop_batch_.empty()) {
-        // commit() hands the batch to the thread if it fails. Once written, the batch's
-        // buffer, which SQLite has just read, takes the next turn's appends: with two
-        // buffers taking turns, each had left the cache by its next use, and encoding a
-        // record missed it once (docs/durability.md).
-        if (commit(loop_batch_)) {
-          const std::lock_guard appends(pending_mutex_);
-          if (pending_.empty()) std::swap(loop_batch_, pending_);
-        }
+        commit(loop_batch_);  // which hands the batch to the thread if it fails
         return;
       }
     }
@@ -148,6 +141,11 @@ bool Journal::commit(ChangeBatch& batch) {
   if (checkpointer_ && database_->checkpoint_due()) checkpointer_->request();
   publish(last);
   if (snapshot_due()) start_snapshot();
+  // The written buffer, warm from SQLite's read of it, takes the next appends, unless some
+  // came meanwhile: with two buffers taking turns, each had left the cache by its next
+  // use, and encoding a record missed it once (docs/durability.md).
+  const std::lock_guard appends(pending_mutex_);
+  if (pending_.empty()) std::swap(batch, pending_);
   return true;
 }
 

@@ -101,8 +101,9 @@ class Journal {
   void run();
   // The loop's turn has ended: its batch is written here or handed to the thread.
   void end_turn();
-  // Writes `batch` and publishes it, with writer_ held. On failure, puts it back at the
-  // head of what is pending for the thread to retry, and returns false.
+  // Writes `batch` and publishes it, with writer_ held, then gives its emptied buffer to
+  // the appends if none came meanwhile. On failure, puts it back at the head of what is
+  // pending for the thread to retry, and returns false.
   bool commit(ChangeBatch& batch);
   void publish(std::uint64_t seq);
   // With writer_ held. A commit that finds a snapshot due starts one, and wakes the
@@ -118,7 +119,7 @@ class Journal {
 
   // Held from taking a batch to publishing it, and for a snapshot step; taken before mutex_.
   std::mutex writer_;
-  ChangeBatch loop_batch_;  // the loop's batch, swapped with pending_; under writer_
+  ChangeBatch loop_batch_;  // the loop's batch, reused; under writer_
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
