@@ -33,7 +33,8 @@ constexpr std::uintmax_t kSmallestDatabase = 512;  // SQLite's smallest page
 // this process can. It keeps the WAL's index in this process's memory, not in a -shm file,
 // which saves the lock calls SQLite makes on that file around each transaction (six a
 // commit). SQLite's exclusive locking mode would do the rest but not allow the second
-// connection.
+// connection. Both connections reach it through a layer that writes a transaction's WAL
+// frames in one call (wal_coalescing_vfs.hpp).
 constexpr const char* kVfs = "unix-excl";
 
 // What SQLite, or a check of ours, refused while opening; `code` is SQLite's result code,
@@ -262,7 +263,7 @@ void Database::Closer::operator()(sqlite3_stmt* statement) const noexcept {
 }
 
 Database::Database(const std::filesystem::path& file, Sync sync, Contents& contents)
-    : file_(file), sync_(sync) {
+    : file_(file), sync_(sync), vfs_(kVfs) {
   contents = Contents{};
   const std::string name = file.string();
   if (file.has_parent_path()) {
@@ -340,7 +341,7 @@ void Database::create_new(Sync sync, Contents& found) {
 
 Database::Connection Database::open_connection(int flags) const {
   sqlite3* raw = nullptr;
-  const int code = sqlite3_open_v2(file_.c_str(), &raw, flags, kVfs);
+  const int code = sqlite3_open_v2(file_.c_str(), &raw, flags, vfs_.name());
   Connection connection(raw);
   check(raw, code);
   return connection;

@@ -22,6 +22,7 @@
 
 #include "store/change.hpp"
 #include "store/change_log.hpp"
+#include "store/wal_coalescing_vfs.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -129,6 +130,8 @@ class Database {
 
   std::filesystem::path file_;
   Sync sync_;
+  // Declared before the connections, so that it outlives them.
+  WalCoalescingVfs vfs_;
   // Declared before the statements, so it is closed after they are finalized.
   Connection db_;
   // Used only by checkpoint(). Declared after db_, so that db_ is the last connection to

@@ -1,0 +1,236 @@
+#include "store/wal_coalescing_vfs.hpp"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <new>
+#include <stdexcept>
+
+namespace herd::store {
+namespace {
+
+constexpr int kFrameHeaderSize = 24;  // SQLite's WAL format
+
+// The frames appended to one WAL file and not yet written.
+class Gathered {
+ public:
+  explicit Gathered(sqlite3_file* file) : file_(file) {}
+
+  sqlite3_file* file() const { return file_; }
+
+  int write(const void* data, int amount, sqlite3_int64 offset) {
+    if (offset == 0) end_of_log_ = 0;  // the log starts again, with its header
+    const bool appends = bytes_.empty() ? offset >= end_of_log_
+                                        : offset == at_ + static_cast<sqlite3_int64>(bytes_.size());
+    const auto size = static_cast<std::size_t>(amount);
+    if (!appends || bytes_.size() + size > WalCoalescingVfs::kMaxGathered) {
+      if (const int code = flush(); code != SQLITE_OK) return code;
+    }
+    end_of_log_ = std::max(end_of_log_, offset + amount);
+    // Written at once: what could not be gathered, and what is not appended. SQLite
+    // rewrites a frame in place when a transaction changes a page again, and then the
+    // frames' checksums, which readers must see with the commit.
+    if (!appends || size > WalCoalescingVfs::kMaxGathered) {
+      return file_->pMethods->xWrite(file_, data, amount, offset);
+    }
+
+    if (bytes_.empty()) at_ = offset;
+    bytes_.append(static_cast<const char*>(data), size);
+    if (amount == kFrameHeaderSize) {
+      const auto* bytes = static_cast<const unsigned char*>(data);
+      // Bytes 4-7 of a frame's header: the file's size in pages after a commit, 0 in the
+      // frames before it.
+      commit_next_ = (bytes[4] | bytes[5] | bytes[6] | bytes[7]) != 0;
+      return SQLITE_OK;
+    }
+    return commit_next_ ? flush() : SQLITE_OK;
+  }
+
+  // Writes what is gathered, in one call. What failed is dropped: SQLite rolls its
+  // transaction back and writes those frames again if it tries again.
+  int flush() {
+    commit_next_ = false;
+    if (bytes_.empty()) return SQLITE_OK;
+    const int code =
+        file_->pMethods->xWrite(file_, bytes_.data(), static_cast<int>(bytes_.size()), at_);
+    bytes_.clear();
+    return code;
+  }
+
+ private:
+  sqlite3_file* file_;  // the layer under's
+  std::string bytes_;
+  sqlite3_int64 at_ = 0;          // where bytes_ go in the file
+  sqlite3_int64 end_of_log_ = 0;  // past the last byte written or gathered
+  bool commit_next_ = false;      // the last header gathered is a commit frame's
+};
+
+// A WAL file as SQLite holds it; the layer under's file follows in the same allocation.
+struct WalFile {
+  sqlite3_file base;
+  Gathered* gathered;
+};
+constexpr int kWalFileSize =
+    static_cast<int>((sizeof(WalFile) + alignof(std::max_align_t) - 1) / alignof(std::max_align_t) *
+                     alignof(std::max_align_t));
+
+Gathered& gathered(sqlite3_file* file) {
+  return *reinterpret_cast<WalFile*>(file)->gathered;
+}
+
+// A method of the layer under, called once what is gathered is written.
+template <auto kMethod, typename... Args>
+int flushed_then(sqlite3_file* file, Args... args) {
+  Gathered& frames = gathered(file);
+  if (const int code = frames.flush(); code != SQLITE_OK) return code;
+  return (frames.file()->pMethods->*kMethod)(frames.file(), args...);
+}
+
+// A method that leaves the file's bytes alone, passed on as it is.
+template <auto kMethod, typename... Args>
+int passed_on(sqlite3_file* file, Args... args) {
+  sqlite3_file* under = gathered(file).file();
+  return (under->pMethods->*kMethod)(under, args...);
+}
+
+int close_wal(sqlite3_file* file) {
+  auto* wal = reinterpret_cast<WalFile*>(file);
+  const int flushed = wal->gathered->flush();
+  sqlite3_file* under = wal->gathered->file();
+  delete wal->gathered;
+  wal->gathered = nullptr;
+  const int closed = under->pMethods->xClose(under);
+  return flushed != SQLITE_OK ? flushed : closed;
+}
+
+// Version 1: SQLite maps memory and shares an index only through the database's file.
+constexpr sqlite3_io_methods kWalMethods = {
+    1,
+    close_wal,
+    [](sqlite3_file* file, void* data, int amount, sqlite3_int64 offset) {
+      return flushed_then<&sqlite3_io_methods::xRead>(file, data, amount, offset);
+    },
+    [](sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
+      return gathered(file).write(data, amount, offset);
+    },
+    [](sqlite3_file* file, sqlite3_int64 size) {
+      return flushed_then<&sqlite3_io_methods::xTruncate>(file, size);
+    },
+    [](sqlite3_file* file, int flags) {
+      return flushed_then<&sqlite3_io_methods::xSync>(file, flags);
+    },
+    [](sqlite3_file* file, sqlite3_int64* size) {
+      return flushed_then<&sqlite3_io_methods::xFileSize>(file, size);
+    },
+    [](sqlite3_file* file, int lock) { return passed_on<&sqlite3_io_methods::xLock>(file, lock); },
+    [](sqlite3_file* file, int lock) {
+      return passed_on<&sqlite3_io_methods::xUnlock>(file, lock);
+    },
+    [](sqlite3_file* file, int* reserved) {
+      return passed_on<&sqlite3_io_methods::xCheckReservedLock>(file, reserved);
+    },
+    [](sqlite3_file* file, int op, void* argument) {
+      return flushed_then<&sqlite3_io_methods::xFileControl>(file, op, argument);
+    },
+    [](sqlite3_file* file) { return passed_on<&sqlite3_io_methods::xSectorSize>(file); },
+    [](sqlite3_file* file) { return passed_on<&sqlite3_io_methods::xDeviceCharacteristics>(file); },
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+};
+
+sqlite3_vfs* under(sqlite3_vfs* vfs) {
+  return static_cast<sqlite3_vfs*>(vfs->pAppData);
+}
+
+int open_file(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int* out_flags) {
+  sqlite3_vfs* below = under(vfs);
+  if ((flags & SQLITE_OPEN_WAL) == 0) return below->xOpen(below, name, file, flags, out_flags);
+
+  auto* wal = reinterpret_cast<WalFile*>(file);
+  wal->base.pMethods = nullptr;
+  auto* inner = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(file) + kWalFileSize);
+  inner->pMethods = nullptr;
+  const int code = below->xOpen(below, name, inner, flags, out_flags);
+  if (code == SQLITE_OK) wal->gathered = new (std::nothrow) Gathered(inner);
+  if (code != SQLITE_OK || wal->gathered == nullptr) {
+    if (inner->pMethods != nullptr) inner->pMethods->xClose(inner);
+    return code != SQLITE_OK ? code : SQLITE_NOMEM;
+  }
+  wal->base.pMethods = &kWalMethods;
+  return SQLITE_OK;
+}
+
+// The rest of the VFS is the layer under's.
+template <auto kMethod, typename... Args>
+auto below(sqlite3_vfs* vfs, Args... args) {
+  sqlite3_vfs* layer = under(vfs);
+  return (layer->*kMethod)(layer, args...);
+}
+
+}  // namespace
+
+WalCoalescingVfs::WalCoalescingVfs(const char* under_name) : vfs_(std::make_unique<sqlite3_vfs>()) {
+  sqlite3_vfs* layer = sqlite3_vfs_find(under_name);
+  if (layer == nullptr) {
+    throw std::runtime_error(std::string("SQLite has no file system layer named ") + under_name);
+  }
+  name_ = "herd-wal-coalescing-" + std::to_string(reinterpret_cast<std::uintptr_t>(this));
+  vfs_->iVersion = 2;
+  vfs_->szOsFile = kWalFileSize + layer->szOsFile;
+  vfs_->mxPathname = layer->mxPathname;
+  vfs_->zName = name_.c_str();
+  vfs_->pAppData = layer;
+  vfs_->xOpen = open_file;
+  vfs_->xDelete = [](sqlite3_vfs* vfs, const char* name, int sync) {
+    return below<&sqlite3_vfs::xDelete>(vfs, name, sync);
+  };
+  vfs_->xAccess = [](sqlite3_vfs* vfs, const char* name, int flags, int* out) {
+    return below<&sqlite3_vfs::xAccess>(vfs, name, flags, out);
+  };
+  vfs_->xFullPathname = [](sqlite3_vfs* vfs, const char* name, int size, char* out) {
+    return below<&sqlite3_vfs::xFullPathname>(vfs, name, size, out);
+  };
+  vfs_->xDlOpen = [](sqlite3_vfs* vfs, const char* name) {
+    return below<&sqlite3_vfs::xDlOpen>(vfs, name);
+  };
+  vfs_->xDlError = [](sqlite3_vfs* vfs, int size, char* out) {
+    below<&sqlite3_vfs::xDlError>(vfs, size, out);
+  };
+  vfs_->xDlSym = [](sqlite3_vfs* vfs, void* library, const char* symbol) {
+    return below<&sqlite3_vfs::xDlSym>(vfs, library, symbol);
+  };
+  vfs_->xDlClose = [](sqlite3_vfs* vfs, void* library) {
+    below<&sqlite3_vfs::xDlClose>(vfs, library);
+  };
+  vfs_->xRandomness = [](sqlite3_vfs* vfs, int size, char* out) {
+    return below<&sqlite3_vfs::xRandomness>(vfs, size, out);
+  };
+  vfs_->xSleep = [](sqlite3_vfs* vfs, int microseconds) {
+    return below<&sqlite3_vfs::xSleep>(vfs, microseconds);
+  };
+  vfs_->xCurrentTime = [](sqlite3_vfs* vfs, double* now) {
+    return below<&sqlite3_vfs::xCurrentTime>(vfs, now);
+  };
+  vfs_->xGetLastError = [](sqlite3_vfs* vfs, int size, char* out) {
+    return below<&sqlite3_vfs::xGetLastError>(vfs, size, out);
+  };
+  vfs_->xCurrentTimeInt64 = [](sqlite3_vfs* vfs, sqlite3_int64* now) {
+    return below<&sqlite3_vfs::xCurrentTimeInt64>(vfs, now);
+  };
+  if (layer->iVersion < 2 || layer->xCurrentTimeInt64 == nullptr) vfs_->iVersion = 1;
+  if (const int code = sqlite3_vfs_register(vfs_.get(), 0); code != SQLITE_OK) {
+    throw std::runtime_error(std::string("cannot register a file system layer over ") + under_name +
+                             ": " + sqlite3_errstr(code));
+  }
+}
+
+WalCoalescingVfs::~WalCoalescingVfs() {
+  sqlite3_vfs_unregister(vfs_.get());
+}
+
+}  // namespace herd::store
