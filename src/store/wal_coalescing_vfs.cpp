@@ -21,22 +21,23 @@ class Gathered {
 
   int write(const void* data, int amount, sqlite3_int64 offset) {
     if (offset == 0) end_of_log_ = 0;  // the log starts again, with its header
+    const auto size = static_cast<std::size_t>(amount);
     const bool appends = bytes_.empty() ? offset >= end_of_log_
                                         : offset == at_ + static_cast<sqlite3_int64>(bytes_.size());
-    const auto size = static_cast<std::size_t>(amount);
-    if (!appends || bytes_.size() + size > WalCoalescingVfs::kMaxGathered) {
+    // Written at once: what could never be gathered, and what is not appended. SQLite
+    // rewrites a frame in place when a transaction changes a page again, and then the
+    // frames' checksums, which readers must see with the commit.
+    const bool gather = appends && size <= WalCoalescingVfs::kMaxGathered;
+    if (!gather || bytes_.size() + size > WalCoalescingVfs::kMaxGathered) {
       if (const int code = flush(); code != SQLITE_OK) return code;
     }
     end_of_log_ = std::max(end_of_log_, offset + amount);
-    // Written at once: what could not be gathered, and what is not appended. SQLite
-    // rewrites a frame in place when a transaction changes a page again, and then the
-    // frames' checksums, which readers must see with the commit.
-    if (!appends || size > WalCoalescingVfs::kMaxGathered) {
-      return file_->pMethods->xWrite(file_, data, amount, offset);
-    }
+    if (!gather) return file_->pMethods->xWrite(file_, data, amount, offset);
 
     if (bytes_.empty()) at_ = offset;
     bytes_.append(static_cast<const char*>(data), size);
+    // SQLite writes a frame's header on its own and nothing else of that size to the WAL
+    // (its own header is 32 bytes, a page at least 512).
     if (amount == kFrameHeaderSize) {
       const auto* bytes = static_cast<const unsigned char*>(data);
       // Bytes 4-7 of a frame's header: the file's size in pages after a commit, 0 in the
@@ -105,43 +106,45 @@ int close_wal(sqlite3_file* file) {
 }
 
 // Version 1: SQLite maps memory and shares an index only through the database's file.
-constexpr sqlite3_io_methods kWalMethods = {
-    1,
-    close_wal,
-    [](sqlite3_file* file, void* data, int amount, sqlite3_int64 offset) {
-      return flushed_then<&sqlite3_io_methods::xRead>(file, data, amount, offset);
-    },
-    [](sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
-      return gathered(file).write(data, amount, offset);
-    },
-    [](sqlite3_file* file, sqlite3_int64 size) {
-      return flushed_then<&sqlite3_io_methods::xTruncate>(file, size);
-    },
-    [](sqlite3_file* file, int flags) {
-      return flushed_then<&sqlite3_io_methods::xSync>(file, flags);
-    },
-    [](sqlite3_file* file, sqlite3_int64* size) {
-      return flushed_then<&sqlite3_io_methods::xFileSize>(file, size);
-    },
-    [](sqlite3_file* file, int lock) { return passed_on<&sqlite3_io_methods::xLock>(file, lock); },
-    [](sqlite3_file* file, int lock) {
-      return passed_on<&sqlite3_io_methods::xUnlock>(file, lock);
-    },
-    [](sqlite3_file* file, int* reserved) {
-      return passed_on<&sqlite3_io_methods::xCheckReservedLock>(file, reserved);
-    },
-    [](sqlite3_file* file, int op, void* argument) {
-      return flushed_then<&sqlite3_io_methods::xFileControl>(file, op, argument);
-    },
-    [](sqlite3_file* file) { return passed_on<&sqlite3_io_methods::xSectorSize>(file); },
-    [](sqlite3_file* file) { return passed_on<&sqlite3_io_methods::xDeviceCharacteristics>(file); },
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-};
+constexpr sqlite3_io_methods kWalMethods = [] {
+  sqlite3_io_methods methods{};  // the methods of later versions stay null
+  methods.iVersion = 1;
+  methods.xClose = close_wal;
+  methods.xRead = [](sqlite3_file* file, void* data, int amount, sqlite3_int64 offset) {
+    return flushed_then<&sqlite3_io_methods::xRead>(file, data, amount, offset);
+  };
+  methods.xWrite = [](sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
+    return gathered(file).write(data, amount, offset);
+  };
+  methods.xTruncate = [](sqlite3_file* file, sqlite3_int64 size) {
+    return flushed_then<&sqlite3_io_methods::xTruncate>(file, size);
+  };
+  methods.xSync = [](sqlite3_file* file, int flags) {
+    return flushed_then<&sqlite3_io_methods::xSync>(file, flags);
+  };
+  methods.xFileSize = [](sqlite3_file* file, sqlite3_int64* size) {
+    return flushed_then<&sqlite3_io_methods::xFileSize>(file, size);
+  };
+  methods.xLock = [](sqlite3_file* file, int lock) {
+    return passed_on<&sqlite3_io_methods::xLock>(file, lock);
+  };
+  methods.xUnlock = [](sqlite3_file* file, int lock) {
+    return passed_on<&sqlite3_io_methods::xUnlock>(file, lock);
+  };
+  methods.xCheckReservedLock = [](sqlite3_file* file, int* reserved) {
+    return passed_on<&sqlite3_io_methods::xCheckReservedLock>(file, reserved);
+  };
+  methods.xFileControl = [](sqlite3_file* file, int op, void* argument) {
+    return flushed_then<&sqlite3_io_methods::xFileControl>(file, op, argument);
+  };
+  methods.xSectorSize = [](sqlite3_file* file) {
+    return passed_on<&sqlite3_io_methods::xSectorSize>(file);
+  };
+  methods.xDeviceCharacteristics = [](sqlite3_file* file) {
+    return passed_on<&sqlite3_io_methods::xDeviceCharacteristics>(file);
+  };
+  return methods;
+}();
 
 sqlite3_vfs* under(sqlite3_vfs* vfs) {
   return static_cast<sqlite3_vfs*>(vfs->pAppData);
@@ -180,7 +183,8 @@ WalCoalescingVfs::WalCoalescingVfs(const char* under_name) : vfs_(std::make_uniq
     throw std::runtime_error(std::string("SQLite has no file system layer named ") + under_name);
   }
   name_ = "herd-wal-coalescing-" + std::to_string(reinterpret_cast<std::uintptr_t>(this));
-  vfs_->iVersion = 2;
+  // Version 2 adds only xCurrentTimeInt64, passed on where the layer under has it.
+  vfs_->iVersion = layer->iVersion >= 2 && layer->xCurrentTimeInt64 != nullptr ? 2 : 1;
   vfs_->szOsFile = kWalFileSize + layer->szOsFile;
   vfs_->mxPathname = layer->mxPathname;
   vfs_->zName = name_.c_str();
@@ -222,7 +226,6 @@ WalCoalescingVfs::WalCoalescingVfs(const char* under_name) : vfs_(std::make_uniq
   vfs_->xCurrentTimeInt64 = [](sqlite3_vfs* vfs, sqlite3_int64* now) {
     return below<&sqlite3_vfs::xCurrentTimeInt64>(vfs, now);
   };
-  if (layer->iVersion < 2 || layer->xCurrentTimeInt64 == nullptr) vfs_->iVersion = 1;
   if (const int code = sqlite3_vfs_register(vfs_.get(), 0); code != SQLITE_OK) {
     throw std::runtime_error(std::string("cannot register a file system layer over ") + under_name +
                              ": " + sqlite3_errstr(code));

@@ -34,49 +34,55 @@ sqlite3_file* under(sqlite3_file* file) {
   return reinterpret_cast<CountedFile*>(file)->under;
 }
 
-constexpr sqlite3_io_methods kCountedMethods = {
-    1,
-    [](sqlite3_file* file) {
-      sqlite3_file* inner = under(file);
-      const int code = inner->pMethods->xClose(inner);
-      delete[] reinterpret_cast<char*>(inner);
-      return code;
-    },
-    [](sqlite3_file* file, void* data, int amount, sqlite3_int64 offset) {
-      return under(file)->pMethods->xRead(under(file), data, amount, offset);
-    },
-    [](sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
-      WalWrites& writes = *reinterpret_cast<CountedFile*>(file)->writes;
-      if (writes.fail) return SQLITE_IOERR_WRITE;
-      ++writes.calls;
-      if (offset + amount <= writes.end) ++writes.in_place;
-      writes.end = std::max(writes.end, offset + amount);
-      return under(file)->pMethods->xWrite(under(file), data, amount, offset);
-    },
-    [](sqlite3_file* file, sqlite3_int64 size) {
-      return under(file)->pMethods->xTruncate(under(file), size);
-    },
-    [](sqlite3_file* file, int flags) { return under(file)->pMethods->xSync(under(file), flags); },
-    [](sqlite3_file* file, sqlite3_int64* size) {
-      return under(file)->pMethods->xFileSize(under(file), size);
-    },
-    [](sqlite3_file* file, int lock) { return under(file)->pMethods->xLock(under(file), lock); },
-    [](sqlite3_file* file, int lock) { return under(file)->pMethods->xUnlock(under(file), lock); },
-    [](sqlite3_file* file, int* out) {
-      return under(file)->pMethods->xCheckReservedLock(under(file), out);
-    },
-    [](sqlite3_file* file, int op, void* argument) {
-      return under(file)->pMethods->xFileControl(under(file), op, argument);
-    },
-    [](sqlite3_file* file) { return under(file)->pMethods->xSectorSize(under(file)); },
-    [](sqlite3_file* file) { return under(file)->pMethods->xDeviceCharacteristics(under(file)); },
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-};
+constexpr sqlite3_io_methods kCountedMethods = [] {
+  sqlite3_io_methods methods{};  // the methods of later versions stay null
+  methods.iVersion = 1;
+  methods.xClose = [](sqlite3_file* file) {
+    sqlite3_file* inner = under(file);
+    const int code = inner->pMethods->xClose(inner);
+    delete[] reinterpret_cast<char*>(inner);
+    return code;
+  };
+  methods.xRead = [](sqlite3_file* file, void* data, int amount, sqlite3_int64 offset) {
+    return under(file)->pMethods->xRead(under(file), data, amount, offset);
+  };
+  methods.xWrite = [](sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
+    WalWrites& writes = *reinterpret_cast<CountedFile*>(file)->writes;
+    if (writes.fail) return SQLITE_IOERR_WRITE;
+    ++writes.calls;
+    if (offset + amount <= writes.end) ++writes.in_place;
+    writes.end = std::max(writes.end, offset + amount);
+    return under(file)->pMethods->xWrite(under(file), data, amount, offset);
+  };
+  methods.xTruncate = [](sqlite3_file* file, sqlite3_int64 size) {
+    return under(file)->pMethods->xTruncate(under(file), size);
+  };
+  methods.xSync = [](sqlite3_file* file, int flags) {
+    return under(file)->pMethods->xSync(under(file), flags);
+  };
+  methods.xFileSize = [](sqlite3_file* file, sqlite3_int64* size) {
+    return under(file)->pMethods->xFileSize(under(file), size);
+  };
+  methods.xLock = [](sqlite3_file* file, int lock) {
+    return under(file)->pMethods->xLock(under(file), lock);
+  };
+  methods.xUnlock = [](sqlite3_file* file, int lock) {
+    return under(file)->pMethods->xUnlock(under(file), lock);
+  };
+  methods.xCheckReservedLock = [](sqlite3_file* file, int* out) {
+    return under(file)->pMethods->xCheckReservedLock(under(file), out);
+  };
+  methods.xFileControl = [](sqlite3_file* file, int op, void* argument) {
+    return under(file)->pMethods->xFileControl(under(file), op, argument);
+  };
+  methods.xSectorSize = [](sqlite3_file* file) {
+    return under(file)->pMethods->xSectorSize(under(file));
+  };
+  methods.xDeviceCharacteristics = [](sqlite3_file* file) {
+    return under(file)->pMethods->xDeviceCharacteristics(under(file));
+  };
+  return methods;
+}();
 
 // SQLite's "unix" layer, with the writes to its WAL files counted into `writes`.
 class CountingVfs {
