@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <new>
 #include <stdexcept>
+#include <type_traits>
+#include <utility>
 
 namespace herd::store {
 namespace {
@@ -80,20 +82,25 @@ Gathered& gathered(sqlite3_file* file) {
   return *reinterpret_cast<WalFile*>(file)->gathered;
 }
 
-// A method of the layer under, called once what is gathered is written.
-template <auto kMethod, typename... Args>
-int flushed_then(sqlite3_file* file, Args... args) {
-  Gathered& frames = gathered(file);
-  if (const int code = frames.flush(); code != SQLITE_OK) return code;
-  return (frames.file()->pMethods->*kMethod)(frames.file(), args...);
-}
-
-// A method that leaves the file's bytes alone, passed on as it is.
-template <auto kMethod, typename... Args>
-int passed_on(sqlite3_file* file, Args... args) {
-  sqlite3_file* under = gathered(file).file();
-  return (under->pMethods->*kMethod)(under, args...);
-}
+// How our file reaches a method of the layer under's: `kMethod` is a member of
+// sqlite3_io_methods, and its signature picks the specialization below.
+template <auto kMethod, typename Signature = std::remove_pointer_t<std::remove_reference_t<
+                            decltype(std::declval<sqlite3_io_methods>().*kMethod)>>>
+struct Calls;
+template <auto kMethod, typename Result, typename... Args>
+struct Calls<kMethod, Result(sqlite3_file*, Args...)> {
+  // Called once what is gathered is written.
+  static Result flushed_then(sqlite3_file* file, Args... args) {
+    Gathered& frames = gathered(file);
+    if (const int code = frames.flush(); code != SQLITE_OK) return code;
+    return (frames.file()->pMethods->*kMethod)(frames.file(), args...);
+  }
+  // For a method that leaves the file's bytes alone: passed on as it is.
+  static Result passed_on(sqlite3_file* file, Args... args) {
+    sqlite3_file* under = gathered(file).file();
+    return (under->pMethods->*kMethod)(under, args...);
+  }
+};
 
 int close_wal(sqlite3_file* file) {
   auto* wal = reinterpret_cast<WalFile*>(file);
@@ -110,39 +117,19 @@ constexpr sqlite3_io_methods kWalMethods = [] {
   sqlite3_io_methods methods{};  // the methods of later versions stay null
   methods.iVersion = 1;
   methods.xClose = close_wal;
-  methods.xRead = [](sqlite3_file* file, void* data, int amount, sqlite3_int64 offset) {
-    return flushed_then<&sqlite3_io_methods::xRead>(file, data, amount, offset);
-  };
+  methods.xRead = Calls<&sqlite3_io_methods::xRead>::flushed_then;
   methods.xWrite = [](sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
     return gathered(file).write(data, amount, offset);
   };
-  methods.xTruncate = [](sqlite3_file* file, sqlite3_int64 size) {
-    return flushed_then<&sqlite3_io_methods::xTruncate>(file, size);
-  };
-  methods.xSync = [](sqlite3_file* file, int flags) {
-    return flushed_then<&sqlite3_io_methods::xSync>(file, flags);
-  };
-  methods.xFileSize = [](sqlite3_file* file, sqlite3_int64* size) {
-    return flushed_then<&sqlite3_io_methods::xFileSize>(file, size);
-  };
-  methods.xLock = [](sqlite3_file* file, int lock) {
-    return passed_on<&sqlite3_io_methods::xLock>(file, lock);
-  };
-  methods.xUnlock = [](sqlite3_file* file, int lock) {
-    return passed_on<&sqlite3_io_methods::xUnlock>(file, lock);
-  };
-  methods.xCheckReservedLock = [](sqlite3_file* file, int* reserved) {
-    return passed_on<&sqlite3_io_methods::xCheckReservedLock>(file, reserved);
-  };
-  methods.xFileControl = [](sqlite3_file* file, int op, void* argument) {
-    return flushed_then<&sqlite3_io_methods::xFileControl>(file, op, argument);
-  };
-  methods.xSectorSize = [](sqlite3_file* file) {
-    return passed_on<&sqlite3_io_methods::xSectorSize>(file);
-  };
-  methods.xDeviceCharacteristics = [](sqlite3_file* file) {
-    return passed_on<&sqlite3_io_methods::xDeviceCharacteristics>(file);
-  };
+  methods.xTruncate = Calls<&sqlite3_io_methods::xTruncate>::flushed_then;
+  methods.xSync = Calls<&sqlite3_io_methods::xSync>::flushed_then;
+  methods.xFileSize = Calls<&sqlite3_io_methods::xFileSize>::flushed_then;
+  methods.xLock = Calls<&sqlite3_io_methods::xLock>::passed_on;
+  methods.xUnlock = Calls<&sqlite3_io_methods::xUnlock>::passed_on;
+  methods.xCheckReservedLock = Calls<&sqlite3_io_methods::xCheckReservedLock>::passed_on;
+  methods.xFileControl = Calls<&sqlite3_io_methods::xFileControl>::flushed_then;
+  methods.xSectorSize = Calls<&sqlite3_io_methods::xSectorSize>::passed_on;
+  methods.xDeviceCharacteristics = Calls<&sqlite3_io_methods::xDeviceCharacteristics>::passed_on;
   return methods;
 }();
 
@@ -168,12 +155,17 @@ int open_file(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags,
   return SQLITE_OK;
 }
 
-// The rest of the VFS is the layer under's.
-template <auto kMethod, typename... Args>
-auto below(sqlite3_vfs* vfs, Args... args) {
-  sqlite3_vfs* layer = under(vfs);
-  return (layer->*kMethod)(layer, args...);
-}
+// The rest of the VFS is the layer under's: `kMethod` is a member of sqlite3_vfs.
+template <auto kMethod, typename Signature = std::remove_pointer_t<std::remove_reference_t<
+                            decltype(std::declval<sqlite3_vfs>().*kMethod)>>>
+struct Below;
+template <auto kMethod, typename Result, typename... Args>
+struct Below<kMethod, Result(sqlite3_vfs*, Args...)> {
+  static Result call(sqlite3_vfs* vfs, Args... args) {
+    sqlite3_vfs* layer = under(vfs);
+    return (layer->*kMethod)(layer, args...);
+  }
+};
 
 }  // namespace
 
@@ -190,42 +182,18 @@ WalCoalescingVfs::WalCoalescingVfs(const char* under_name) : vfs_(std::make_uniq
   vfs_->zName = name_.c_str();
   vfs_->pAppData = layer;
   vfs_->xOpen = open_file;
-  vfs_->xDelete = [](sqlite3_vfs* vfs, const char* name, int sync) {
-    return below<&sqlite3_vfs::xDelete>(vfs, name, sync);
-  };
-  vfs_->xAccess = [](sqlite3_vfs* vfs, const char* name, int flags, int* out) {
-    return below<&sqlite3_vfs::xAccess>(vfs, name, flags, out);
-  };
-  vfs_->xFullPathname = [](sqlite3_vfs* vfs, const char* name, int size, char* out) {
-    return below<&sqlite3_vfs::xFullPathname>(vfs, name, size, out);
-  };
-  vfs_->xDlOpen = [](sqlite3_vfs* vfs, const char* name) {
-    return below<&sqlite3_vfs::xDlOpen>(vfs, name);
-  };
-  vfs_->xDlError = [](sqlite3_vfs* vfs, int size, char* out) {
-    below<&sqlite3_vfs::xDlError>(vfs, size, out);
-  };
-  vfs_->xDlSym = [](sqlite3_vfs* vfs, void* library, const char* symbol) {
-    return below<&sqlite3_vfs::xDlSym>(vfs, library, symbol);
-  };
-  vfs_->xDlClose = [](sqlite3_vfs* vfs, void* library) {
-    below<&sqlite3_vfs::xDlClose>(vfs, library);
-  };
-  vfs_->xRandomness = [](sqlite3_vfs* vfs, int size, char* out) {
-    return below<&sqlite3_vfs::xRandomness>(vfs, size, out);
-  };
-  vfs_->xSleep = [](sqlite3_vfs* vfs, int microseconds) {
-    return below<&sqlite3_vfs::xSleep>(vfs, microseconds);
-  };
-  vfs_->xCurrentTime = [](sqlite3_vfs* vfs, double* now) {
-    return below<&sqlite3_vfs::xCurrentTime>(vfs, now);
-  };
-  vfs_->xGetLastError = [](sqlite3_vfs* vfs, int size, char* out) {
-    return below<&sqlite3_vfs::xGetLastError>(vfs, size, out);
-  };
-  vfs_->xCurrentTimeInt64 = [](sqlite3_vfs* vfs, sqlite3_int64* now) {
-    return below<&sqlite3_vfs::xCurrentTimeInt64>(vfs, now);
-  };
+  vfs_->xDelete = Below<&sqlite3_vfs::xDelete>::call;
+  vfs_->xAccess = Below<&sqlite3_vfs::xAccess>::call;
+  vfs_->xFullPathname = Below<&sqlite3_vfs::xFullPathname>::call;
+  vfs_->xDlOpen = Below<&sqlite3_vfs::xDlOpen>::call;
+  vfs_->xDlError = Below<&sqlite3_vfs::xDlError>::call;
+  vfs_->xDlSym = Below<&sqlite3_vfs::xDlSym>::call;
+  vfs_->xDlClose = Below<&sqlite3_vfs::xDlClose>::call;
+  vfs_->xRandomness = Below<&sqlite3_vfs::xRandomness>::call;
+  vfs_->xSleep = Below<&sqlite3_vfs::xSleep>::call;
+  vfs_->xCurrentTime = Below<&sqlite3_vfs::xCurrentTime>::call;
+  vfs_->xGetLastError = Below<&sqlite3_vfs::xGetLastError>::call;
+  vfs_->xCurrentTimeInt64 = Below<&sqlite3_vfs::xCurrentTimeInt64>::call;
   if (const int code = sqlite3_vfs_register(vfs_.get(), 0); code != SQLITE_OK) {
     throw std::runtime_error(std::string("cannot register a file system layer over ") + under_name +
                              ": " + sqlite3_errstr(code));
