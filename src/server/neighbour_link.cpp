@@ -125,6 +125,19 @@ asio::awaitable<bool> NeighbourLink::connect() {
     co_return false;
   }
   boost::system::error_code ignored;
+  if (socket->local_endpoint(ignored) == socket->remote_endpoint(ignored)) {
+    // Dialling a port of this host's ephemeral range where nothing listens can land on
+    // the dialler itself: the kernel picks that port as the source, and TCP's
+    // simultaneous open joins the two ends. Closed the usual way, the connection would
+    // hold the port in TIME_WAIT for a minute, and the neighbour could not bind it when
+    // it starts; a reset (linger 0) leaves nothing behind.
+    socket->set_option(asio::socket_base::linger(true, 0), ignored);
+    socket->close(ignored);
+    log_.failure("link to " + neighbour_.name + ": connected to itself at " + where +
+                 ", as nothing listens there and the port is in this host's ephemeral range "
+                 "(net.ipv4.ip_local_port_range); reset");
+    co_return false;
+  }
   socket->set_option(tcp::no_delay(true), ignored);
   socket_ = std::move(socket);
   inbox_.clear();

@@ -104,8 +104,16 @@ class NetnsHerd(herd_mod.Herd):
                                       sock=socket_in(self.namespaces[name]))
 
 
-class NetnsTest(unittest.TestCase):
-    maxDiff = None
+class NamespaceTestCase(unittest.TestCase):
+    """Skips, saying why, where this machine cannot make network namespaces; removes every
+    namespace it made however the test ends."""
+
+    def setUp(self):
+        super().setUp()
+        if os.geteuid() != 0:
+            self.skipTest(f"network namespaces need root; running as uid {os.geteuid()}")
+        if shutil.which("ip") is None:
+            self.skipTest("network namespaces need iproute2's `ip`, not found on PATH")
 
     def skip_because(self, what: str, result: subprocess.CompletedProcess) -> None:
         self.skipTest(f"network namespaces unavailable: `{' '.join(result.args)}` failed "
@@ -132,12 +140,12 @@ class NetnsTest(unittest.TestCase):
         _namespaces.add(name)
         self.addCleanup(_remove_namespace, name)
 
+
+class NetnsTest(NamespaceTestCase):
+    maxDiff = None
+
     def setUp(self):
         super().setUp()
-        if os.geteuid() != 0:
-            self.skipTest(f"network namespaces need root; running as uid {os.geteuid()}")
-        if shutil.which("ip") is None:
-            self.skipTest("network namespaces need iproute2's `ip`, not found on PATH")
         self.tmp = fixtures.make_tmpdir("netns", self.addCleanup)
         # Nothing listens on port 9 in a server's namespace: WHATSAT's places call fails at
         # once, and the reply still carries the record, which is all this test reads.
@@ -190,10 +198,13 @@ class NetnsTest(unittest.TestCase):
             self.assertEqual(os.path.realpath(f"/proc/{self.herd.procs[name].pid}/exe"),
                              os.path.realpath(os.environ["HERD_BINARY"]),
                              "`ip netns exec` should have become the server itself")
-        # Not on the test's own network: nothing listens on a server's address here.
-        with self.assertRaises(OSError):
-            herd_client.Connection(self.herd.port("Clark"), self.config.hosts["Clark"],
-                                   timeout=1).close()
+        # Not on the test's own network: no interface here has a server's address, so a
+        # socket cannot be bound to it. (A connection would prove nothing: some machines
+        # route such addresses to a proxy that accepts every connection.)
+        for name in self.config.names:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                with self.assertRaises(OSError, msg=name):
+                    sock.bind((self.config.hosts[name], 0))
         expected = {}
         for name in self.config.names:
             client_id = fixtures.unique(f"host-{name}")
@@ -257,6 +268,56 @@ class NetnsTest(unittest.TestCase):
                                  f"not converged within {RECONNECT} s of the cable coming back")
         print(f"\n  cable out {plugged - cut:.2f} s; converged "
               f"{time.monotonic() - plugged:.2f} s after it came back", file=sys.stderr)
+
+
+class SelfConnectionTest(NamespaceTestCase):
+    """A link dialling a neighbour that is down, at a port of the host's ephemeral range,
+    can connect to itself: the kernel picks that very port as the source, and TCP's
+    simultaneous open joins the two ends. The server drops such a connection without
+    holding the port, so the neighbour can bind it when it starts. Both servers run in a
+    namespace of the test's own, whose ephemeral range the test narrows to the
+    neighbour's one port for a while: every dial then lands on itself."""
+
+    def set_port_range(self, low: int, high: int) -> None:
+        self.ip("netns", "exec", self.namespace, "sh", "-c",
+                f"echo {low} {high} > /proc/sys/net/ipv4/ip_local_port_range")
+
+    def test_a_link_that_reaches_itself_leaves_the_port_free(self):
+        self.tmp = fixtures.make_tmpdir("selfconnect", self.addCleanup)
+        names = ["Bernard", "Clark"]
+        config = herd_mod.HerdConfig(self.tmp, "http://127.0.0.1:9/maps/api/place/nearbysearch/"
+                                     "json", None, names=names,
+                                     links={"Bernard": ["Clark"], "Clark": ["Bernard"]})
+        self.namespace = f"herd{os.getpid()}-{secrets.token_hex(2)}-self"
+        self.add_namespace(self.namespace)
+        self.ip("-n", self.namespace, "link", "set", "lo", "up")
+        herd = NetnsHerd(config, {name: self.namespace for name in names})
+        self.addCleanup(herd.close)   # runs before the namespace is removed
+
+        herd.start("Clark")
+        bernard = herd.port("Bernard")
+        started = time.monotonic()
+        # From here until the range is wide again, nothing of the test dials in the
+        # namespace: a connection of its own from that one port, closed the usual way,
+        # would hold the port in TIME_WAIT just as the bug does.
+        self.set_port_range(bernard, bernard)
+        log = herd.log_path("Clark")
+        while b"connected to itself" not in log.read_bytes():
+            self.assertLess(time.monotonic() - started, PROPAGATION,
+                            "Clark's link to Bernard never connected to itself:\n" +
+                            log.read_text(errors="replace")[-2000:])
+            time.sleep(0.05)
+        self.assertRegex(log.read_text(errors="replace"),
+                         rf"WARN link to Bernard: connected to itself at 127\.0\.0\.1:{bernard}, "
+                         r"as nothing listens there and the port is in this host's ephemeral "
+                         r"range \(net\.ipv4\.ip_local_port_range\); reset\n")
+        self.set_port_range(*((bernard + 1, 65535) if bernard < 60000 else (1024, bernard - 1)))
+
+        herd.start("Bernard")   # fails if Bernard cannot bind its port
+        client_id = fixtures.unique("self")
+        expected = {client_id: herd.iamat("Clark", client_id)}
+        records.wait_for_exactly(self, herd, names, expected, PROPAGATION,
+                                 "Clark's record did not reach Bernard")
 
 
 if __name__ == "__main__":

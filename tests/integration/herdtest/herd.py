@@ -4,6 +4,7 @@ import atexit
 import json
 import os
 import pathlib
+import random
 import secrets
 import signal
 import socket
@@ -41,15 +42,45 @@ def _kill_leftovers() -> None:
 atexit.register(_kill_leftovers)
 
 
+# Servers' ports come from below the ephemeral range. A dial to a port in that range
+# where nothing listens (a server the test has killed) can connect to itself, the kernel
+# picking that very port as the source; the connection then holds the port in TIME_WAIT
+# for a minute, and the server cannot bind it to restart. The herd resets such a link of
+# its own (test_netns.SelfConnectionTest), but the test's probes and clients close the
+# usual way.
+FIRST_PORT = 10000
+PORT_TRIES = 1000
+
+
+def ephemeral_ports() -> tuple[int, int]:
+    """net.ipv4.ip_local_port_range: the ports the kernel picks outgoing connections'
+    source ports from."""
+    low, high = pathlib.Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+    return int(low), int(high)
+
+
 def free_ports(count: int) -> list[int]:
-    """Ports the kernel hands out for 127.0.0.1, all held at once so they differ."""
-    sockets = []
+    """Ports free for 127.0.0.1 below the ephemeral range, chosen at random, all held at
+    once so they differ."""
+    low, _ = ephemeral_ports()
+    if low - FIRST_PORT < 100 * count:
+        raise RuntimeError(f"net.ipv4.ip_local_port_range starts at {low}: too few ports "
+                           f"below it, from {FIRST_PORT}, to choose servers' ports from")
+    chooser = random.SystemRandom()
+    sockets: list[socket.socket] = []
     try:
-        for _ in range(count):
+        for _ in range(PORT_TRIES):
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.bind(("127.0.0.1", 0))
+            try:
+                sock.bind(("127.0.0.1", chooser.randrange(FIRST_PORT, low)))
+            except OSError:   # in use, or in TIME_WAIT
+                sock.close()
+                continue
             sockets.append(sock)
-        return [sock.getsockname()[1] for sock in sockets]
+            if len(sockets) == count:
+                return [sock.getsockname()[1] for sock in sockets]
+        raise RuntimeError(f"no {count} free ports between {FIRST_PORT} and {low} "
+                           f"in {PORT_TRIES} tries")
     finally:
         for sock in sockets:
             sock.close()
