@@ -15,6 +15,7 @@
 #include "protocol/reply.hpp"
 #include "protocol/timestamp.hpp"
 #include "server/client_session.hpp"
+#include "server/ephemeral_ports.hpp"
 
 namespace herd::server {
 
@@ -136,6 +137,14 @@ void Server::start() {
                               " cannot listen on " + where(self_) + ": " + e.code().message());
   }
   log_.event(self_.name + " listening on " + where(self_));
+  if (const auto ephemeral = read_port_range(); ephemeral && ephemeral->contains(self_.port)) {
+    log_.failure(herd_.source + ": " + port_key(herd_, self_) + " " + std::to_string(self_.port) +
+                 " is in this host's ephemeral range " + std::to_string(ephemeral->low) + "-" +
+                 std::to_string(ephemeral->high) + " (net.ipv4.ip_local_port_range): while " +
+                 self_.name +
+                 " is down, a connection that dials it may connect to itself and hold the "
+                 "port; a port outside the range avoids that");
+  }
   asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached);
   if (herd_.store.ttl.count() > 0) {
     asio::co_spawn(asio::make_strand(io_), forget_aged_out(), asio::detached);

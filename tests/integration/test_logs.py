@@ -3,10 +3,12 @@ line, every line received and sent, connections opened and closed, link failures
 never the API key."""
 import datetime
 import re
+import socket
 import time
 import unittest
 
 from herdtest import client, env, fixtures
+from herdtest import herd as herd_mod
 from herdtest import upstream as up
 from herdtest.client import Connection
 
@@ -104,6 +106,31 @@ class LinkLogTest(fixtures.FreshHerdTestCase):
         self.herd.kill("Juzang")
         self.assertTrue(wait_for(lambda: b"Juzang" in log.read_bytes()[before:]),
                         f"Clark logged nothing about losing Juzang: {log.read_bytes()[before:]!r}")
+
+
+class EphemeralPortLogTest(fixtures.FreshHerdTestCase):
+    def test_a_port_in_the_ephemeral_range_is_warned_of(self):
+        """A server whose port is in the host's ephemeral range says so at start
+        (docs/protocol.md, "Links that drop"); one below it does not."""
+        low, high = herd_mod.ephemeral_ports()
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))   # the kernel picks from the ephemeral range
+            port = sock.getsockname()[1]
+        self.assertTrue(low <= port <= high, (port, low, high))
+        self.config.ports["Clark"] = port
+        self.config.write()
+        self.assertLess(self.herd.port("Jaquez"), low)
+        self.herd.start("Clark")
+        self.herd.start("Jaquez")
+        warning = (f" WARN {self.config.path}: servers[1].port {port} is in this host's "
+                   f"ephemeral range {low}-{high} (net.ipv4.ip_local_port_range): while Clark "
+                   "is down, a connection that dials it may connect to itself and hold the "
+                   "port; a port outside the range avoids that\n").encode()
+        clark = self.herd.log_path("Clark")
+        self.assertTrue(wait_for(lambda: warning in clark.read_bytes()), clark.read_bytes())
+        jaquez = self.herd.log_path("Jaquez")
+        self.assertTrue(wait_for(lambda: b"Jaquez listening on" in jaquez.read_bytes()))
+        self.assertNotIn(b"ephemeral", jaquez.read_bytes())
 
 
 if __name__ == "__main__":
