@@ -4,6 +4,9 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <vector>
+
+#include "protocol/fields.hpp"
 
 namespace herd::server {
 
@@ -11,29 +14,25 @@ namespace {
 
 constexpr unsigned kMaxPort = 65535;
 
-bool is_blank(char c) {
-  return c == ' ' || c == '\t' || c == '\n';
-}
-
-// Takes a port number, after any blanks, off the front of `text`.
-std::optional<unsigned> take_port(std::string_view& text) {
-  while (!text.empty() && is_blank(text.front())) text.remove_prefix(1);
+// Plain decimal digits and nothing else.
+std::optional<unsigned> parse_port(std::string_view text) {
   unsigned port = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), port);
-  if (error != std::errc() || end == text.data() || port > kMaxPort) return std::nullopt;
-  text.remove_prefix(static_cast<std::size_t>(end - text.data()));
+  if (error != std::errc() || end != text.data() + text.size() || port > kMaxPort) {
+    return std::nullopt;
+  }
   return port;
 }
 
 }  // namespace
 
 std::optional<PortRange> parse_port_range(std::string_view text) {
-  const auto low = take_port(text);
-  if (!low || text.empty() || !is_blank(text.front())) return std::nullopt;
-  const auto high = take_port(text);
-  if (!high || *high < *low) return std::nullopt;
-  while (!text.empty() && is_blank(text.front())) text.remove_prefix(1);
-  if (!text.empty()) return std::nullopt;
+  if (text.ends_with('\n')) text.remove_suffix(1);
+  const std::vector<std::string_view> fields = protocol::split_fields(text);
+  if (fields.size() != 2) return std::nullopt;
+  const auto low = parse_port(fields[0]);
+  const auto high = parse_port(fields[1]);
+  if (!low || !high || *high < *low) return std::nullopt;
   return PortRange{*low, *high};
 }
 

@@ -38,6 +38,17 @@ constexpr std::size_t kBatchRecords = 512;
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
+// Dialling a port of this host's ephemeral range where nothing listens can land on the
+// dialler itself: the kernel picks that port as the source, and TCP's simultaneous open
+// joins the two ends.
+bool connected_to_itself(const tcp::socket& socket) {
+  boost::system::error_code local_error;
+  boost::system::error_code remote_error;
+  const tcp::endpoint local = socket.local_endpoint(local_error);
+  const tcp::endpoint remote = socket.remote_endpoint(remote_error);
+  return !local_error && !remote_error && local == remote;
+}
+
 }  // namespace
 
 NeighbourLink::NeighbourLink(asio::any_io_executor executor, std::string self,
@@ -125,12 +136,10 @@ asio::awaitable<bool> NeighbourLink::connect() {
     co_return false;
   }
   boost::system::error_code ignored;
-  if (socket->local_endpoint(ignored) == socket->remote_endpoint(ignored)) {
-    // Dialling a port of this host's ephemeral range where nothing listens can land on
-    // the dialler itself: the kernel picks that port as the source, and TCP's
-    // simultaneous open joins the two ends. Closed the usual way, the connection would
-    // hold the port in TIME_WAIT for a minute, and the neighbour could not bind it when
-    // it starts; a reset (linger 0) leaves nothing behind.
+  if (connected_to_itself(*socket)) {
+    // Closed the usual way, the connection would hold the port in TIME_WAIT for a minute,
+    // and the neighbour could not bind it when it starts; a reset (linger 0) leaves
+    // nothing behind.
     socket->set_option(asio::socket_base::linger(true, 0), ignored);
     socket->close(ignored);
     log_.failure("link to " + neighbour_.name + ": connected to itself at " + where +
