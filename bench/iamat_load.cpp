@@ -1,9 +1,12 @@
 // A load generator: IAMAT lines over real TCP connections to one herd server.
 //
-//   iamat_load HOST PORT CONNECTIONS LINES_PER_CONNECTION [WINDOW] [CLIENTS]
+//   iamat_load HOST PORT CONNECTIONS LINES_PER_CONNECTION [WINDOW] [CLIENTS] [FIRST]
 //
 // Each connection keeps up to WINDOW lines in flight (pipelined) and counts the replies;
 // the updates rotate over CLIENTS distinct client IDs (default: every line its own client).
+// Lines are numbered from FIRST (default 0) in each connection, and a line's number makes
+// its client ID and its client time: a run that starts where the last one stopped sends
+// the same server new clients, or newer updates, never a repeat.
 // Prints one line of figures. Plain blocking sockets, one thread a connection, so that the
 // load generator itself is simple enough to trust.
 #include <arpa/inet.h>
@@ -32,6 +35,7 @@ struct Options {
   long lines = 10000;
   long window = 64;
   long clients = 0;
+  long first = 0;
 };
 
 bool send_all(int fd, const std::string& data) {
@@ -72,9 +76,10 @@ long run_connection(const Options& options, int index, std::atomic<long>& bad_re
   while (received < options.lines) {
     batch.clear();
     while (sent < options.lines && sent - received < options.window) {
-      long client = options.clients > 0 ? (sent % options.clients) : sent;
+      const long line = options.first + sent;
+      const long client = options.clients > 0 ? (line % options.clients) : line;
       batch += "IAMAT load-" + std::to_string(index) + "-" + std::to_string(client) +
-               " +34.068930-118.445127 " + std::to_string(1700000000 + sent) + "." +
+               " +34.068930-118.445127 " + std::to_string(1700000000 + line) + "." +
                std::to_string(100000000 + index) + "\n";
       ++sent;
     }
@@ -105,18 +110,20 @@ int main(int argc, char** argv) {
              parse_argument(argv[3], options.connections) &&
              parse_argument(argv[4], options.lines) &&
              (argc <= 5 || parse_argument(argv[5], options.window)) &&
-             (argc <= 6 || parse_argument(argv[6], options.clients));
+             (argc <= 6 || parse_argument(argv[6], options.clients)) &&
+             (argc <= 7 || parse_argument(argv[7], options.first));
   }
   if (!usable) {
-    std::fprintf(stderr,
-                 "usage: %s HOST PORT CONNECTIONS LINES_PER_CONNECTION [WINDOW] [CLIENTS]\n",
-                 argv[0]);
+    std::fprintf(
+        stderr, "usage: %s HOST PORT CONNECTIONS LINES_PER_CONNECTION [WINDOW] [CLIENTS] [FIRST]\n",
+        argv[0]);
     return 2;
   }
   options.connections = std::max(1, options.connections);
   options.lines = std::max(1L, options.lines);
   options.window = std::max(1L, options.window);
   options.clients = std::max(0L, options.clients);
+  options.first = std::max(0L, options.first);
 
   std::atomic<long> total{0}, failures{0}, bad_replies{0};
   auto start = std::chrono::steady_clock::now();
