@@ -318,15 +318,9 @@ class ConnectionLimitsTest(fixtures.FreshHerdTestCase):
         self.assertGreaterEqual(elapsed, 0.8)
 
 
-class HeldCallsTestCase(fixtures.FreshHerdTestCase):
-    """For tests whose upstream holds places calls until the test releases them: the
-    deadline is long enough that no held call times out first, however slowly a loaded
-    machine runs the test's steps in between."""
+class WhatsatLimitsTest(fixtures.FreshHerdTestCase):
+    timeout_ms = fixtures.HELD_CALLS_TIMEOUT_MS
 
-    timeout_ms = 30000
-
-
-class WhatsatLimitsTest(HeldCallsTestCase):
     def test_whatsats_past_the_server_cap_get_over_query_limit(self):
         self.config.sections["limits"] = {"max_whatsat_per_server": "2"}
         self.config.write()
@@ -354,7 +348,9 @@ class WhatsatLimitsTest(HeldCallsTestCase):
                 conn.close()
 
 
-class WhatsatPerConnectionTest(HeldCallsTestCase):
+class WhatsatPerConnectionTest(fixtures.FreshHerdTestCase):
+    timeout_ms = fixtures.HELD_CALLS_TIMEOUT_MS
+
     def test_a_connection_past_its_cap_waits_instead_of_failing(self):
         # With one WHATSAT allowed per connection and per server, a second WHATSAT read at
         # once would be declined; the per-connection cap keeps it unread until the first

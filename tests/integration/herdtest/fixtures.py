@@ -41,6 +41,10 @@ def unique(prefix: str) -> str:
 
 
 DEFAULT_BODY = "supermarket-1-result.json"
+# The timeout_ms of herds whose tests hold a places call until they release it: long
+# enough that no held call times out first, however slowly a loaded machine (or a
+# sanitizer build) runs the test's steps in between.
+HELD_CALLS_TIMEOUT_MS = 30000
 
 
 def set_up_herd(owner, name: str, add_cleanup) -> None:
