@@ -7,8 +7,9 @@ import unittest
 from herdtest import at, fixtures, records
 from herdtest import client as herd_client
 
-TTL = 3              # seconds, [store] ttl_s
+TTL = 5              # seconds, [store] ttl_s
 PROPAGATION = 2.0    # a fresh record across the herd; under TTL, so it is seen before it expires
+MARGIN = 2           # seconds a check of a record's presence has before the record expires
 EXPIRY = 6.0         # past TTL, until every server has forgotten a record
 QUIET = 2.0          # how long an expired client is watched for coming back
 
@@ -57,7 +58,7 @@ class TtlTest(fixtures.FreshHerdTestCase):
                     self.assertEqual(conn.read_line(), b"? " + line)
                 self.assertEqual(self.herd.whatsat(server, client_id), self.unknown(client_id))
                 # Within the TTL is fine.
-                recent = time_of(time.time_ns() - (TTL - 1) * 10**9)
+                recent = time_of(time.time_ns() - (TTL - MARGIN) * 10**9)
                 reply = self.herd.iamat(server, client_id, "+1+1", recent)
                 self.assertEqual(at.parse(reply).server, server.encode(), reply)
                 self.assertEqual(self.herd.record(server, client_id), reply)
@@ -69,8 +70,8 @@ class TtlTest(fixtures.FreshHerdTestCase):
         expected = {client_id: line}
         records.wait_for_exactly(self, self.herd, self.config.names, expected, PROPAGATION,
                                  "a fresh record did not reach every server")
-        # Still there a second before the TTL runs out...
-        sleep_until(sent_ns + (TTL - 1) * 10**9)
+        # Still there shortly before the TTL runs out...
+        sleep_until(sent_ns + (TTL - MARGIN) * 10**9)
         snap = records.snapshot(self.herd, self.config.names, [client_id])
         records.assert_none(self, records.exact_problems(snap, expected),
                             f"forgotten before {TTL} s had passed")
