@@ -83,14 +83,16 @@ asio::awaitable<void> ClientSession::read_lines() {
       while (must_wait_before_reading() && !closed_) {
         co_await room_for_more_.wait();
       }
-      if (closed_) break;
+      // A line that ended the session (a failed handshake) ends the reading too: the
+      // lines that came with it in this read are not handled.
+      if (closed_ || reading_done_) break;
       last_line_at_ = Clock::now();
       if (!neighbour_ && server_.limits().requests_per_second > 0) {
         co_await pace();
       }
       handle(line);
     }
-    if (error || closed_) break;
+    if (error || closed_ || reading_done_) break;
   }
   reading_done_ = true;
   reply_ready_.notify();
@@ -174,7 +176,6 @@ void ClientSession::end_session(std::string_view why) {
   server_.log().event(peer_ + " " + std::string(why) + "; closing");
   boost::system::error_code ignored;
   socket_.shutdown(tcp::socket::shutdown_receive, ignored);
-  closed_ = closed_ || false;
   reading_done_ = true;
   reply_ready_.notify();
 }

@@ -171,6 +171,17 @@ class NeighbourWireTest(RecordChecks, fixtures.HerdTestCase):
         for server in self.config.names:
             self.assertIsNone(self.herd.record(server, client_id), server)
 
+    def test_an_authenticated_greeting_to_a_herd_without_a_secret_ends_the_connection(self):
+        # Nothing that came after it on the connection is handled, even in the same packet.
+        client_id = fixtures.unique("after-greeting")
+        greeting = f"HERD Jaquez {'ab' * 16}\n".encode()
+        iamat = client.iamat_line(client_id, "+1+2", client.now_time())
+        self.assertEqual(client.exchange(self.herd.port("Clark"), greeting + iamat), b"")
+        self.marker_everywhere("Clark")
+        self.assertIsNone(self.herd.record("Clark", client_id))
+        self.assertIn(b"offered an authenticated link as Jaquez, but this server has no link "
+                      b"secret; closing", self.herd.log_path("Clark").read_bytes())
+
 
 if __name__ == "__main__":
     unittest.main()

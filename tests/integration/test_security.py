@@ -85,13 +85,18 @@ class AuthenticatedLinksTest(fixtures.FreshHerdTestCase):
                              at_line.encode())
 
     def test_a_wrong_proof_closes_the_connection_and_writes_nothing(self):
+        # Nothing sent after the proof is handled, even in the same packet: neither the AT
+        # line nor the IAMAT gets a reply or stores a record.
         client = fixtures.unique("forged")
+        other = fixtures.unique("after-proof")
         with Connection(self.herd.port("Bernard")) as conn:
             self.impostor_hello(conn, "Jaquez")
             conn.send(f"PROOF {'0' * 64}\nAT Jaquez +0.000000001 {client} +1+2 1700000000\n"
-                      .encode())
-            self.assertTrue(closed_by_server(conn))
-        self.assertEqual(self.herd.whatsat("Bernard", client), f"? WHATSAT {client} 10 1\n".encode())
+                      f"IAMAT {other} +1+2 1700000000\n".encode())
+            self.assertEqual(conn.read_to_eof(), b"")
+        for client_id in (client, other):
+            self.assertEqual(self.herd.whatsat("Bernard", client_id),
+                             f"? WHATSAT {client_id} 10 1\n".encode())
         self.assertIn(b"failed to authenticate as neighbour Jaquez",
                       self.herd.log_path("Bernard").read_bytes())
 
@@ -99,7 +104,7 @@ class AuthenticatedLinksTest(fixtures.FreshHerdTestCase):
         client = fixtures.unique("unauth")
         with Connection(self.herd.port("Bernard")) as conn:
             conn.send(f"HERD Jaquez\nAT Jaquez +0.000000001 {client} +1+2 1700000000\n".encode())
-            self.assertTrue(closed_by_server(conn))
+            self.assertEqual(conn.read_to_eof(), b"")
         self.assertEqual(self.herd.whatsat("Bernard", client), f"? WHATSAT {client} 10 1\n".encode())
 
     def test_an_at_line_before_the_proof_is_invalid(self):
@@ -254,6 +259,13 @@ class ConnectionLimitsTest(fixtures.FreshHerdTestCase):
         port = self.herd.port("Clark")
         with Connection(port) as idle:
             self.assertTrue(closed_by_server(idle, timeout=10))
+        # An unfinished line is not a line: closed for idleness, it is dropped unanswered,
+        # however complete it looks.
+        unfinished_id = fixtures.unique("unfinished")
+        with Connection(port) as unfinished:
+            unfinished.send(f"IAMAT {unfinished_id} +1+2 1700000000".encode())
+            self.assertEqual(unfinished.read_to_eof(timeout=10), b"")
+        self.assertIsNone(self.herd.record("Clark", unfinished_id))
         with Connection(port) as dribbler:
             dribbler.sock.settimeout(10)
             deadline = time.monotonic() + 10
