@@ -17,11 +17,15 @@ LOCATION_QUERY = "34.068930,-118.445127"
 SLOW_SECONDS = 4.0   # well over the herd's timeout_ms of 1000
 
 
-class WhatsatTest(fixtures.HerdTestCase):
+class NewClients:
+    """For test cases with `self.herd` running."""
+
     def new_client(self, location: str = LOCATION, server: str = "Clark"):
         client_id = fixtures.unique("places")
         return client_id, self.herd.iamat(server, client_id, location)
 
+
+class WhatsatTest(NewClients, fixtures.HerdTestCase):
     def test_bodies_byte_exact_for_each_bound(self):
         for sample in (BANK, SUPERMARKET):
             text = env.sample(sample)
@@ -156,7 +160,7 @@ class WhatsatTest(fixtures.HerdTestCase):
         self.assertEqual(third, b"? WHATSAT\n")
 
 
-class WaitingOnThePlacesSourceTest(fixtures.HerdTestCase):
+class WaitingOnThePlacesSourceTest(NewClients, fixtures.HerdTestCase):
     timeout_ms = fixtures.HELD_CALLS_TIMEOUT_MS
 
     def test_other_clients_served_while_one_waits_on_the_places_source(self):
@@ -164,10 +168,8 @@ class WaitingOnThePlacesSourceTest(fixtures.HerdTestCase):
         self.addCleanup(release.set)
         self.upstream.route(up.held(env.sample(BANK), release), location="45,45")
         self.upstream.route(up.body(env.sample(SUPERMARKET)), location="46,46")
-        slow_id = fixtures.unique("slow")
-        slow_at = self.herd.iamat("Clark", slow_id, "+45+45")
-        fast_id = fixtures.unique("fast")
-        fast_at = self.herd.iamat("Clark", fast_id, "+46+46")
+        slow_id, slow_at = self.new_client("+45+45")
+        fast_id, fast_at = self.new_client("+46+46")
         with Connection(self.herd.port("Clark")) as waiting:
             waiting.send(f"WHATSAT {slow_id} 10 2\n".encode())
             self.assertEqual(len(self.upstream.wait_for_requests(1)), 1)
@@ -177,7 +179,7 @@ class WaitingOnThePlacesSourceTest(fixtures.HerdTestCase):
             fast = self.herd.whatsat("Clark", fast_id, "10", 1)
             waited_still = not waiting.has_data()
             release.set()
-            slow = waiting.read_whatsat(timeout=10)
+            slow = waiting.read_whatsat()
         self.assertTrue(line.startswith(b"AT Clark "), line)
         self.assertEqual(fast, places.whatsat_reply(fast_at, env.sample(SUPERMARKET), 1))
         self.assertTrue(waited_still, "the slow WHATSAT was answered before the others")
