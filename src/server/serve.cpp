@@ -4,6 +4,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/strand.hpp>
 #include <csignal>
 #include <exception>
 #include <filesystem>
@@ -165,8 +166,10 @@ int serve(const config::HerdConfig& herd, std::string_view name, const ServeOpti
   Server server(io, herd, *self, make_places_source(io, herd, log), std::move(secret), log);
   server.start();
 
-  // SIGHUP reopens the log, for logrotate.
-  asio::signal_set hangup(io, SIGHUP);
+  // SIGHUP reopens the log, for logrotate. Both signal sets share a strand, as the stop
+  // cancels the wait for SIGHUP that a SIGHUP's handler may be renewing.
+  const auto signal_strand = asio::make_strand(io);
+  asio::signal_set hangup(signal_strand, SIGHUP);
   std::function<void(const boost::system::error_code&, int)> on_hangup =
       [&](const boost::system::error_code& error, int) {
         if (error) return;
@@ -175,7 +178,7 @@ int serve(const config::HerdConfig& herd, std::string_view name, const ServeOpti
       };
   hangup.async_wait(on_hangup);
 
-  asio::signal_set signals(io, SIGINT, SIGTERM);
+  asio::signal_set signals(signal_strand, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& error, int signal) {
     if (error) return;
     log.event(self->name + " stopping on signal " + std::to_string(signal));

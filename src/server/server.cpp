@@ -153,8 +153,12 @@ void Server::start() {
 }
 
 void Server::stop() {
-  boost::system::error_code ignored;
-  acceptor_.close(ignored);
+  // On the acceptor's strand, as the accept loop is: a close from another thread could
+  // race an accept that the loop is starting.
+  asio::post(acceptor_.get_executor(), [this] {
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+  });
   for (auto& link : links_) link->stop();
 }
 

@@ -45,6 +45,8 @@ class Server {
   // Listens on the configured address (throws config::ConfigError if it cannot), then
   // accepts connections and dials every neighbour.
   void start();
+  // Stops accepting and closes the neighbour links, on their own strands: what has not run
+  // when the event loop stops is finished by the destructor.
   void stop();
 
   const std::string& name() const { return self_.name; }

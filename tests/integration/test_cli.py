@@ -5,6 +5,7 @@ import pathlib
 import signal
 import socket
 import subprocess
+import threading
 import time
 import unittest
 
@@ -94,6 +95,44 @@ class ConfigTest(unittest.TestCase):
         result = self.run_herd("serve", "Clark", "--config", str(self.config.path))
         self.assertEqual(result.returncode, 2, result)
         self.assertIn(str(port).encode(), result.stderr)
+
+
+class ServeStopTest(fixtures.FreshHerdTestCase):
+    ROUNDS = 5
+
+    def test_sigterm_while_clients_connect_exits_cleanly(self):
+        # The stop closes the listening socket while connections keep arriving: an accept
+        # may be starting on another thread at that moment (the ThreadSanitizer run's four
+        # threads make that likely), and the stop must not race it.
+        self.herd.start_all()
+        port = self.herd.port("Clark")
+        for round_ in range(self.ROUNDS):
+            stop = threading.Event()
+
+            def connect_until_stopped():
+                while not stop.is_set():
+                    try:
+                        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                            sock.sendall(b"IAMAT " + fixtures.unique("stop").encode() +
+                                         b" +1+1 " + client.now_time().encode() + b"\n")
+                    except OSError:
+                        pass
+
+            clients = [threading.Thread(target=connect_until_stopped) for _ in range(3)]
+            for thread in clients:
+                thread.start()
+            try:
+                time.sleep(0.2)
+                status = self.herd.stop("Clark")
+            finally:
+                stop.set()
+                for thread in clients:
+                    thread.join()
+            self.assertEqual(status, 0, f"round {round_}: herd serve should exit 0 on SIGTERM")
+            self.assertIn(b"Clark stopping on signal 15", self.herd.log_path("Clark").read_bytes())
+            self.assertEqual(herd_mod.sanitizer_report(self.herd.stderr("Clark")), "",
+                             f"round {round_}")
+            self.herd.start("Clark")
 
 
 class UpTest(unittest.TestCase):
