@@ -258,7 +258,9 @@ asio::awaitable<void> Server::forget_aged_out() {
 }
 
 asio::awaitable<std::string> Server::whatsat(protocol::Record record, protocol::WhatsAt request) {
-  if (whatsats_waiting_ >= herd_.limits.max_whatsat_per_server) {
+  // Counted in before the check, in one step: sessions on other threads check at once.
+  if (whatsats_waiting_.fetch_add(1) >= herd_.limits.max_whatsat_per_server) {
+    --whatsats_waiting_;
     log_.failure("WHATSAT declined: " + std::to_string(herd_.limits.max_whatsat_per_server) +
                  " already waiting on the places source (limits.max_whatsat_per_server)");
     co_return protocol::whatsat_reply(record,
@@ -270,7 +272,6 @@ asio::awaitable<std::string> Server::whatsat(protocol::Record record, protocol::
   places::PlacesQuery query{protocol::unsigned_plus(record.location.latitude),
                             protocol::unsigned_plus(record.location.longitude),
                             request.radius_metres};
-  ++whatsats_waiting_;
   std::string body = co_await places_->nearby(std::move(query));
   --whatsats_waiting_;
   auto trimmed = protocol::trim_results(body, request.bound);
