@@ -1,5 +1,5 @@
-"""Checks the harness itself (no herd needed): the test CA, the places upstream, and the
-expected-reply logic the other tests rely on."""
+"""Checks the harness itself (no herd needed): the test CA, the places upstream, the
+expected-reply logic the other tests rely on, and how a sanitizer's report is shown."""
 import http.client
 import json
 import ssl
@@ -145,6 +145,20 @@ class UpstreamTest(unittest.TestCase):
         conn = http.client.HTTPConnection("127.0.0.1", plain.port, timeout=5)
         self.addCleanup(conn.close)
         self.assertEqual(self.get(conn, "a=b"), (200, b"{}\n"))
+
+
+class SanitizerReportTest(unittest.TestCase):
+    def test_no_report_is_empty(self):
+        self.assertEqual(herd_mod.sanitizer_report(b"2026-11-23 INFO Clark listening\n"), "")
+
+    def test_a_report_keeps_its_frames_short(self):
+        frame = "    #0 void boost::asio::f<" + "x" * 3000 + ">() /usr/include/f.hpp:1:2 (herd+0x1)"
+        stderr = ("INFO before\n==7==ERROR: AddressSanitizer: heap-use-after-free\n" + frame +
+                  " (BuildId: 0123abcd)\n" + "    #1 main\n" * 100).encode()
+        report = herd_mod.sanitizer_report(stderr, lines=4, width=80).split("\n")
+        self.assertEqual(report[0], "==7==ERROR: AddressSanitizer: heap-use-after-free")
+        self.assertEqual(report[1], frame[:40] + " ... " + frame[-40:])
+        self.assertEqual(report[2:], ["    #1 main"] * 2)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ import json
 import os
 import pathlib
 import random
+import re
 import secrets
 import signal
 import socket
@@ -146,12 +147,20 @@ SANITIZER_MARKERS = (b"ERROR: AddressSanitizer", b"ERROR: LeakSanitizer", b"runt
                      b"WARNING: ThreadSanitizer", b"ERROR: ThreadSanitizer")
 
 
-def sanitizer_report(stderr: bytes) -> str:
-    """The sanitizer report in a server's stderr, or "" if there is none."""
+def sanitizer_report(stderr: bytes, lines: int = 60, width: int = 240) -> str:
+    """The sanitizer report in a server's stderr, or "" if there is none: its first `lines`
+    lines, each longer than `width` cut in its middle, without build ids. Asio's frames run
+    to thousands of characters of template arguments, and kept whole they would leave room
+    for a few frames only; a frame's function name starts its line and its file ends it."""
     for marker in SANITIZER_MARKERS:
         at = stderr.find(marker)
         if at >= 0:
-            return stderr[max(0, at - 200):at + 4000].decode(errors="replace")
+            start = stderr.rfind(b"\n", 0, at) + 1
+            text = re.sub(r" \(BuildId: [0-9a-f]+\)", "", stderr[start:].decode(errors="replace"))
+            kept = text.splitlines()[:lines]
+            half = width // 2
+            return "\n".join(line if len(line) <= width else f"{line[:half]} ... {line[-half:]}"
+                             for line in kept)
     return ""
 
 
