@@ -112,9 +112,9 @@ class ServeStopTest(fixtures.FreshHerdTestCase):
             def connect_until_stopped():
                 while not stop.is_set():
                     try:
-                        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
-                            sock.sendall(b"IAMAT " + fixtures.unique("stop").encode() +
-                                         b" +1+1 " + client.now_time().encode() + b"\n")
+                        with client.Connection(port, timeout=1) as conn:
+                            conn.send(client.iamat_line(fixtures.unique("stop"), "+1+1",
+                                                        client.now_time()))
                     except OSError:
                         pass
 
