@@ -373,6 +373,11 @@ void Database::connect(int flags) {
       },
       this);
   exec(raw, "PRAGMA journal_size_limit=" + std::to_string(kCheckpointBytes));
+  // Deleted rows are zeroed, and so are the pages they free: a location that a snapshot
+  // drops is gone from the file, not left for whoever copies it. Debian builds SQLite so;
+  // saying it here makes every build do it. It writes more, off the event loop, and
+  // measured no slower (docs/durability.md).
+  exec(raw, "PRAGMA secure_delete=ON");
 }
 
 void Database::ready_for_writes() {

@@ -736,6 +736,28 @@ TEST_F(DatabaseTest, FinishSnapshotDropsOlderLogRowsAndOlderSnapshotRows) {
   EXPECT_EQ(contents.logged_changes, 1u);
 }
 
+// A client's former location, and an erased client's last one, are zeroed in the file once
+// a snapshot drops the rows that held them: not left behind in a free page or a freed
+// stretch of a page, where a copy of the file would show them.
+TEST_F(DatabaseTest, WhatASnapshotDropsIsZeroedInTheFile) {
+  const std::string former = "AT Clark +0.1 kiwi +11.111111+22.222222 1621464827.5";
+  const std::string latest = "AT Clark +0.1 kiwi +33.333333+44.444444 1621464828.5";
+  const std::string erased = "AT Clark +0.1 pear +55.555555+66.666666 1621464827.5";
+  {
+    Contents contents;
+    Database database(file_, Sync::kWritten, contents);
+    database.write(ChangeBatch{Change::put(1, "kiwi", former), Change::put(2, "pear", erased)});
+    database.write(ChangeBatch{Change::put(3, "kiwi", latest), Change::erase(4, "pear")});
+    database.write_snapshot(std::vector<StoredRecord>{record("kiwi", latest, 3)});
+    EXPECT_TRUE(database.finish_snapshot(4));
+  }
+  ASSERT_FALSE(fs::exists(file_.string() + "-wal"));  // copied into the file at close
+  const std::string bytes = read_file(file_);
+  EXPECT_NE(bytes.find(latest), std::string::npos);
+  EXPECT_EQ(bytes.find("+11.111111+22.222222"), std::string::npos);
+  EXPECT_EQ(bytes.find("+55.555555+66.666666"), std::string::npos);
+}
+
 TEST_F(DatabaseTest, EmptySnapshotDropsEveryOlderRow) {
   {
     Contents contents;
