@@ -1,6 +1,5 @@
 #include "server/client_session.hpp"
 
-#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -63,9 +62,10 @@ bool ClientSession::must_wait_before_reading() const {
 }
 
 asio::awaitable<void> ClientSession::read_lines() {
-  std::array<char, 8192> buffer{};
+  std::vector<char> buffer;
   std::vector<protocol::Line> lines;
   for (;;) {
+    buffer.resize(neighbour_ ? kNeighbourReadBytes : kClientReadBytes);
     // Braces on one-line co_await bodies: clang-tidy 14 cannot tell where a co_await ends
     // and takes the statement for a long one (readability-braces-around-statements).
     while (must_wait_before_reading() && !closed_) {

@@ -5,6 +5,7 @@ import datetime
 import random
 import re
 import signal
+import sqlite3
 import sys
 import threading
 import time
@@ -470,6 +471,48 @@ class DurabilityModesTest(fixtures.FreshHerdTestCase):
         self.assertIsNone(herd.record("Clark", client_id),
                           "durability = memory kept a record through a restart, alone")
         self.assertFalse(herd.data_file("Clark").exists())
+
+
+class NeighbourBurstTest(fixtures.FreshHerdTestCase):
+    """A neighbour's records that come in one burst are stored in few transactions: a
+    link's read takes up to 64 KiB where a client's takes 8 KiB, and what a read brings
+    is stored in one (src/server/client_session.hpp)."""
+
+    BURST = 400   # AT lines of about 85 bytes: five reads of 8 KiB, one of 64 KiB
+
+    def test_a_burst_from_a_neighbour_is_stored_in_few_transactions(self):
+        workdir = self.tmp / "pair"
+        workdir.mkdir()
+        config = herd_mod.HerdConfig(workdir, self.upstream.url, self.pki.ca_file,
+                                     names=["Clark", "Jaquez"],
+                                     links={"Clark": ["Jaquez"], "Jaquez": ["Clark"]})
+        durable_config(config)
+        herd = herd_mod.Herd(config)
+        self.addCleanup(herd.close)
+        herd.start("Clark")   # the test is Jaquez
+        prefix = fixtures.unique("burst")
+        when = herd_client.now_time()
+        lines = [f"AT Jaquez +0.263873386 {prefix}-{i} +34.068930-118.445127 {when}".encode()
+                 for i in range(self.BURST)]
+        with herd.connect("Clark") as link:
+            link.send(b"HERD Jaquez\n")
+            self.assertRegex(link.read_line(), rb"\ASINCE ")
+            link.send(b"\n".join(lines) + b"\n")
+            last = f"{prefix}-{self.BURST - 1}"
+            self.assertEqual(herd.wait_record("Clark", last, lines[-1], PROPAGATION), lines[-1])
+        self.assertEqual(herd.stop("Clark"), 0)
+
+        database = sqlite3.connect(herd.data_file("Clark"))
+        try:
+            rows = [bytes(data) for (data,) in database.execute("SELECT data FROM log")]
+        finally:
+            database.close()
+        per_row = [sum(1 for line in row.split(b"\n") if prefix.encode() in line)
+                   for row in rows]
+        per_row = [count for count in per_row if count]
+        self.assertEqual(sum(per_row), self.BURST)
+        self.assertLessEqual(len(per_row), 3, f"records of the burst in each transaction: "
+                             f"{per_row}")
 
 
 if __name__ == "__main__":
