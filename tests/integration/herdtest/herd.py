@@ -271,15 +271,17 @@ class Herd:
         self._probe = 0
 
     # Processes.
-    def start(self, name: str, wait: bool = True) -> None:
+    def start(self, name: str, wait: bool = True, threads: Optional[int] = None) -> None:
+        """`threads`: event-loop threads, for a test whose claim holds for that many only;
+        otherwise HERD_TEST_THREADS runs every server's event loop on that many threads (the
+        ThreadSanitizer run of the suite sets it), or the server's default."""
         if name in self.procs and self.procs[name].poll() is None:
             raise RuntimeError(f"{name} is already running")
-        # HERD_TEST_THREADS runs every server's event loop on that many threads (the
-        # ThreadSanitizer run of the suite sets it).
-        threads = ["--threads", os.environ["HERD_TEST_THREADS"]] if os.environ.get(
-            "HERD_TEST_THREADS") else []
+        if threads is None and os.environ.get("HERD_TEST_THREADS"):
+            threads = int(os.environ["HERD_TEST_THREADS"])
+        option = ["--threads", str(threads)] if threads is not None else []
         self.procs[name] = start_process(
-            self.command(name) + threads, self.config.workdir, name, self.config.environment())
+            self.command(name) + option, self.config.workdir, name, self.config.environment())
         if wait:
             self.wait_port(name)
 
