@@ -63,7 +63,7 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   // What one read may take. A client's lines come a few at a time, and every connection
   // holds a buffer this size. A neighbour's link streams records, and the records of one
   // read are stored in one transaction and flooded on together: 8 KiB made a relay's
-  // transactions about 100 records each under load, 64 KiB about 600, and the herd faster
+  // transactions about 90 records each under load, 64 KiB about 600, and the herd faster
   // in both durabilities (docs/durability.md). A server has only a few neighbours.
   static constexpr std::size_t kClientReadBytes = 8192;
   static constexpr std::size_t kNeighbourReadBytes = 65536;
