@@ -39,16 +39,22 @@ def durable_config(config: herd_mod.HerdConfig, **settings: str) -> None:
     config.write()
 
 
-def solo_config(test: fixtures.FreshHerdTestCase, dirname: str,
-                **settings: str) -> herd_mod.HerdConfig:
-    """A herd of Clark alone, with no neighbour, in `test`'s directory `dirname`, with
-    [store] `settings` (durable_config)."""
+def small_config(test: fixtures.FreshHerdTestCase, dirname: str, links: dict[str, list[str]],
+                 **settings: str) -> herd_mod.HerdConfig:
+    """A herd of the servers `links` names, each with those neighbours, in `test`'s
+    directory `dirname`, with [store] `settings` (durable_config)."""
     workdir = test.tmp / dirname
     workdir.mkdir()
     config = herd_mod.HerdConfig(workdir, test.upstream.url, test.pki.ca_file,
-                                 names=["Clark"], links={"Clark": []})
+                                 names=list(links), links=links)
     durable_config(config, **settings)
     return config
+
+
+def solo_config(test: fixtures.FreshHerdTestCase, dirname: str,
+                **settings: str) -> herd_mod.HerdConfig:
+    """A herd of Clark alone, with no neighbour (small_config)."""
+    return small_config(test, dirname, {"Clark": []}, **settings)
 
 
 def whole_log(herd: herd_mod.Herd, name: str) -> bytes:
@@ -483,18 +489,13 @@ class NeighbourBurstTest(fixtures.FreshHerdTestCase):
     BURST = 400   # AT lines of about 85 bytes: five reads of 8 KiB, one of 64 KiB
 
     def test_a_burst_from_a_neighbour_is_stored_in_few_transactions(self):
-        workdir = self.tmp / "pair"
-        workdir.mkdir()
-        config = herd_mod.HerdConfig(workdir, self.upstream.url, self.pki.ca_file,
-                                     names=["Clark", "Jaquez"],
-                                     links={"Clark": ["Jaquez"], "Jaquez": ["Clark"]})
-        durable_config(config)
-        herd = herd_mod.Herd(config)
+        herd = herd_mod.Herd(small_config(self, "pair", {"Clark": ["Jaquez"],
+                                                         "Jaquez": ["Clark"]}))
         self.addCleanup(herd.close)
         herd.start("Clark", threads=1)   # the test is Jaquez
         prefix = fixtures.unique("burst")
         when = herd_client.now_time()
-        lines = [f"AT Jaquez +0.263873386 {prefix}-{i} +34.068930-118.445127 {when}".encode()
+        lines = [herd_client.at_line("Jaquez", f"{prefix}-{i}", "+34.068930-118.445127", when)
                  for i in range(self.BURST)]
         with herd.connect("Clark") as link:
             link.send(b"HERD Jaquez\n")

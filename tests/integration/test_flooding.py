@@ -145,8 +145,7 @@ class NeighbourWireTest(RecordChecks, fixtures.HerdTestCase):
     configured neighbour."""
 
     def at_line(self, client_id: str, server: str = "Jaquez") -> bytes:
-        return (f"AT {server} +0.263873386 {client_id} +34.06-118.44 "
-                f"{client.now_time()}").encode()
+        return client.at_line(server, client_id, "+34.06-118.44", client.now_time())
 
     def test_records_from_a_neighbour_are_stored_and_flooded_on(self):
         client_id = fixtures.unique("wire")

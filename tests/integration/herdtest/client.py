@@ -131,6 +131,11 @@ def iamat_line(client: str, location: str, client_time: str) -> bytes:
     return f"IAMAT {client} {location} {client_time}\n".encode()
 
 
+def at_line(server: str, client: str, location: str, client_time: str) -> bytes:
+    """An AT line as server `server` floods it to its neighbours, without its newline."""
+    return f"AT {server} +0.263873386 {client} {location} {client_time}".encode()
+
+
 def client_time(ns: int) -> str:
     """POSIX time `ns` (in nanoseconds) as a client writes it, nanosecond digits."""
     return f"{ns // 10**9}.{ns % 10**9:09d}"
