@@ -342,11 +342,15 @@ class WhatsatLimitsTest(fixtures.FreshHerdTestCase):
         self.upstream.route(up.held(env.sample(fixtures.DEFAULT_BODY), release), location="7,7")
         client = fixtures.unique("capped")
         self.herd.iamat("Clark", client, "+7+7")
+        # The herd's start-up probes asked upstream too; only the waiting WHATSATs count.
+        # Their radii differ, so that each makes its own call rather than sharing one, and
+        # two calls seen upstream mean the server has counted both.
+        self.upstream.reset_log()
         waiting = [Connection(self.herd.port("Clark")) for _ in range(2)]
         try:
-            for conn in waiting:
-                conn.send(f"WHATSAT {client} 10 1\n".encode())
-            self.upstream.wait_for_requests(2)
+            for radius, conn in zip((10, 11), waiting):
+                conn.send(f"WHATSAT {client} {radius} 1\n".encode())
+            self.assertEqual(len(self.upstream.wait_for_requests(2, 30)), 2)
             with Connection(self.herd.port("Clark")) as third:
                 third.send(f"WHATSAT {client} 10 1\n".encode())
                 reply = third.read_whatsat(timeout=5)
@@ -376,9 +380,10 @@ class WhatsatPerConnectionTest(fixtures.FreshHerdTestCase):
         self.upstream.route(up.held(env.sample(fixtures.DEFAULT_BODY), release), location="8,8")
         client = fixtures.unique("one-at-a-time")
         self.herd.iamat("Clark", client, "+8+8")
+        self.upstream.reset_log()
         with Connection(self.herd.port("Clark")) as conn:
             conn.send(f"WHATSAT {client} 10 1\nWHATSAT {client} 5 1\n".encode())
-            self.upstream.wait_for_requests(1)
+            self.assertEqual(len(self.upstream.wait_for_requests(1, 30)), 1)
             release.set()
             for _ in range(2):
                 self.assertIn(b'"status" : "OK"', conn.read_whatsat())
