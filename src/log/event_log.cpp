@@ -1,5 +1,6 @@
 #include "log/event_log.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <system_error>
 #include <utility>
@@ -17,6 +18,8 @@ namespace {
 // and fixed at spdlog's build time.
 constexpr std::string_view kInfo = "INFO ";
 constexpr std::string_view kWarning = "WARN ";
+// What append_cut adds to a line it cuts, " ... (N bytes)", at most.
+constexpr std::size_t kCutNoteBytes = 32;
 
 // A hostile line must not be able to forge log lines or move a terminal's cursor.
 using text::append_printable;
@@ -72,31 +75,35 @@ EventLog::~EventLog() {
 }
 
 void EventLog::received(std::string_view peer, std::string_view line) {
-  std::string message(kInfo);
-  append_printable(message, peer);
-  message += " < ";
-  message += cut(line);
-  write(spdlog::level::info, message);
+  exchange(peer, " < ", line);
 }
 
 void EventLog::sent(std::string_view peer, std::string_view text) {
   while (!text.empty() && text.back() == '\n') text.remove_suffix(1);
-  std::string message(kInfo);
+  exchange(peer, " > ", text);
+}
+
+void EventLog::exchange(std::string_view peer, std::string_view direction, std::string_view text) {
+  // Two of these a request: one buffer, sized once, and no copy made on the way.
+  std::string message;
+  message.reserve(kInfo.size() + peer.size() + direction.size() + std::min(text.size(), max_line_) +
+                  kCutNoteBytes);
+  message += kInfo;
   append_printable(message, peer);
-  message += " > ";
-  message += cut(text);
+  message += direction;
+  append_cut(message, text);
   write(spdlog::level::info, message);
 }
 
 void EventLog::event(std::string_view text) {
   std::string message(kInfo);
-  message += cut(text);
+  append_cut(message, text);
   write(spdlog::level::info, message);
 }
 
 void EventLog::failure(std::string_view text) {
   std::string message(kWarning);
-  message += cut(text);
+  append_cut(message, text);
   write(spdlog::level::warn, message);
 }
 
@@ -115,11 +122,10 @@ void EventLog::defer_flushes(loop::Post post) {
   deferred_flush_ = std::make_unique<loop::AfterTurn>(std::move(post), [this] { flush(); });
 }
 
-std::string EventLog::cut(std::string_view text) const {
-  if (text.size() <= max_line_) return printable(text);
-  std::string out = printable(text.substr(0, max_line_));
+void EventLog::append_cut(std::string& out, std::string_view text) const {
+  if (text.size() <= max_line_) return append_printable(out, text);
+  append_printable(out, text.substr(0, max_line_));
   out += " ... (" + std::to_string(text.size()) + " bytes)";
-  return out;
 }
 
 std::string redact_url(std::string_view url) {

@@ -56,7 +56,10 @@ class EventLog {
   void reopen();
 
  private:
-  std::string cut(std::string_view text) const;
+  // A line from a peer: "INFO <peer><direction><text>", the text cut.
+  void exchange(std::string_view peer, std::string_view direction, std::string_view text);
+  // Appends `text` made printable, cut to the configured maximum with a note of its size.
+  void append_cut(std::string& out, std::string_view text) const;
   void write(spdlog::level::level_enum level, const std::string& message);
 
   config::LogConfig config_;
