@@ -56,7 +56,7 @@ class EventLog {
   void reopen();
 
  private:
-  // A line from a peer: "INFO <peer><direction><text>", the text cut.
+  // A line received from or sent to a peer: "INFO <peer><direction><text>", the text cut.
   void exchange(std::string_view peer, std::string_view direction, std::string_view text);
   // Appends `text` made printable, cut to the configured maximum with a note of its size.
   void append_cut(std::string& out, std::string_view text) const;
