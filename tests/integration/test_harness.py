@@ -124,6 +124,18 @@ class UpstreamTest(unittest.TestCase):
         self.assertEqual(self.get(conn, "location=9,9&radius=2"), (200, b"{}\n"))
         self.assertGreaterEqual(time.monotonic() - started, 0.5)
 
+    def test_waiting_for_more_requests_than_came_raises_and_names_them(self):
+        conn = self.connect()
+        self.get(conn, "location=1,2&radius=3")
+        self.assertEqual(len(self.upstream.wait_for_requests(1)), 1)
+        with self.assertRaises(TimeoutError) as raised:
+            self.upstream.wait_for_requests(2, 0.2)
+        self.assertIn(f"1 of 2 requests within 0.2 s: ['GET {up.NEARBY_PATH}']",
+                      str(raised.exception))
+        self.upstream.reset_log()
+        with self.assertRaises(TimeoutError):
+            self.upstream.wait_for_requests(1, 0.1)
+
     def test_held_answer_waits_for_release(self):
         release = threading.Event()
         self.upstream.set_default(up.held(b"{}\n", release))

@@ -210,13 +210,17 @@ class PlacesUpstream:
             return list(self._handshake_failures)
 
     def wait_for_requests(self, count: int, timeout: float = 5.0) -> list[Request]:
-        """At least `count` requests, waiting up to `timeout` seconds; fewer if none came."""
+        """Every request since the last reset_log, once there are at least `count`;
+        raises TimeoutError, naming what came, if they are fewer after `timeout` seconds.
+        A test that counts calls resets the log first: a herd's start-up probes are calls."""
         deadline = time.monotonic() + timeout
         with self._changed:
             while len(self._requests) < count:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    break
+                    came = [f"{r.method} {r.path}" for r in self._requests]
+                    raise TimeoutError(f"places upstream: {len(came)} of {count} requests "
+                                       f"within {timeout} s: {came}")
                 self._changed.wait(left)
             return list(self._requests)
 
