@@ -67,7 +67,7 @@ class EventLog {
   std::size_t max_line_;
   // reopen() replaces the file inside the sink, never the logger, so an event takes the
   // sink's lock alone: with a data file's threads every lock is an atomic instruction,
-  // and an IAMAT logs two events (docs/durability.md).
+  // and an IAMAT logs two events (docs/durability-costs.md).
   std::shared_ptr<ReopenableSink> sink_;
   std::shared_ptr<spdlog::logger> logger_;
   std::unique_ptr<loop::AfterTurn> deferred_flush_;  // null: each event flushes itself

@@ -376,7 +376,7 @@ void Database::connect(int flags) {
   // Deleted rows are zeroed, and so are the pages they free: a location that a snapshot
   // drops is gone from the file, not left for whoever copies it. Debian builds SQLite so;
   // saying it here makes every build do it. It writes more, off the event loop, and
-  // measured no slower (docs/durability.md).
+  // measured no slower (docs/durability-costs.md).
   exec(raw, "PRAGMA secure_delete=ON");
 }
 
@@ -389,7 +389,7 @@ void Database::ready_for_writes() {
     // them, so a cache beyond the log's few b-tree pages holds nothing of use. SQLite's
     // 2 MiB default cycles each batch's new pages through cold memory, evicting the
     // loop's own cache lines: 32 KiB cut the written loop's extra L2 misses by about a
-    // third, with no more reads or writes of the file (docs/durability.md).
+    // third, with no more reads or writes of the file (docs/durability-costs.md).
     exec(db_.get(), "PRAGMA cache_size=-32");
   } catch (const Failure& failure) {
     abandon();

@@ -143,7 +143,7 @@ bool Journal::commit(ChangeBatch& batch) {
   if (snapshot_due()) start_snapshot();
   // The written buffer, warm from SQLite's read of it, takes the next appends, unless some
   // came meanwhile: with two buffers taking turns, each had left the cache by its next
-  // use, and encoding a record missed it once (docs/durability.md).
+  // use, and encoding a record missed it once (docs/durability-costs.md).
   const std::lock_guard appends(pending_mutex_);
   if (pending_.empty()) std::swap(batch, pending_);
   return true;

@@ -13,7 +13,7 @@
 // commit waits for nothing but a few writes to the operating system, so the loop's thread
 // writes its batch itself as its turn ends: a reply goes out without a hand-over to
 // another thread and back, and no thread is woken for it, which under load cost more than
-// the write (docs/durability.md). With Sync::kSynced a commit waits for the disk, so the
+// the write (docs/durability-costs.md). With Sync::kSynced a commit waits for the disk, so the
 // journal's own thread writes every batch while the loop goes on. The thread also writes
 // snapshots and retries failed writes; a loop that finds the writer busy leaves its batch
 // to the thread. One writer at a time takes a batch, writes it and publishes it, so
@@ -125,7 +125,7 @@ class Journal {
   std::condition_variable wake_;
   // Guards pending_ (and closing_, with mutex_) and nothing else. Appends take it once a
   // change, so no thread holds it for longer than a swap: appends that shared mutex_ with
-  // the journal's thread waited for it, off the loop's CPU (docs/durability.md). On a cache
+  // the journal's thread waited for it, off the loop's CPU (docs/durability-costs.md). On a cache
   // line of its own, away from what the thread writes. Taken after mutex_.
   alignas(kCacheLine) std::mutex pending_mutex_;
   ChangeBatch pending_;

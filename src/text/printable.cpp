@@ -5,7 +5,7 @@ namespace herd::text {
 void append_printable(std::string& out, std::string_view text) {
   // Every request is logged through here, and nearly all its bytes are plain: they are
   // appended a run at a time, since a byte at a time was 15% of the event loop's CPU
-  // (docs/durability.md).
+  // (docs/durability-costs.md).
   static constexpr char kHex[] = "0123456789abcdef";
   std::size_t start = 0;
   for (std::size_t i = 0; i < text.size(); ++i) {

@@ -312,7 +312,7 @@ TEST_F(JournalFileTest, WrittenWhatIsAppendedDuringTheLoopsCommitGoesInTheNextTu
 }
 
 // Under load a turn's batch is large, and the loop writes it too, in one transaction:
-// waking the journal's thread for it cost more than the write (docs/durability.md).
+// waking the journal's thread for it cost more than the write (docs/durability-costs.md).
 TEST_F(JournalFileTest, WrittenTheLoopCommitsALargeBatchToo) {
   OpenJournal on(file_, Sync::kWritten, Batches::kByTurn);
   const std::uint64_t last = 10'000;
