@@ -158,11 +158,8 @@ void Journal::start_snapshot() {
   {
     std::lock_guard lock(mutex_);
     compacting_ = true;
-    snapshot_through_ = committed_.load(std::memory_order_relaxed);
   }
-  snapshot_after_ = 0;
   changes_since_snapshot_ = 0;
-  database_->begin_snapshot();
   wake_.notify_one();  // whose thread writes it, between batches
 }
 
@@ -170,13 +167,14 @@ void Journal::run() {
   ChangeBatch batch;
   for (;;) {
     bool failed = false;
+    bool last = false;
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] { return closing_ || batch_ready_ || compacting_; });
       lock.unlock();
       const std::lock_guard writer(writer_);
       lock.lock();
-      const bool last = closing_;
+      last = closing_;
       if (batch_ready_ || closing_) {
         const std::lock_guard appends(pending_mutex_);
         std::swap(batch, pending_);
@@ -184,38 +182,60 @@ void Journal::run() {
       }
       lock.unlock();
       if (!batch.empty()) failed = !commit(batch);
-      if (last) return;  // what was pending at close is written, or given up
-      if (!failed) compact_step();
     }
-    if (failed) std::this_thread::sleep_for(std::chrono::seconds(1));
+    if (last) return;  // what was pending at close is written, or given up
+    if (failed) {
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    } else {
+      compact_step();
+    }
   }
 }
 
 void Journal::compact_step() {
   // Small steps: while one holds the writer, the loop's batches wait for the journal's
   // thread. The store's lock is held for a slice at a time, as every request waits for it.
+  // Making the new generation's file and syncing it take milliseconds, and need no writer.
   constexpr std::size_t kRecordsAStep = 2048;
   constexpr std::size_t kRecordsASlice = 256;
-  if (!compacting_) return;
+  {
+    std::lock_guard lock(mutex_);
+    if (!compacting_) return;
+  }
   try {
-    std::vector<StoredRecord> records;
-    std::uint64_t after = snapshot_after_;
-    while (records.size() < kRecordsAStep) {
-      auto slice = snapshots_.read(after, snapshot_through_, kRecordsASlice);
-      if (slice.empty()) break;
-      after = slice.back().lsn;
-      std::move(slice.begin(), slice.end(), std::back_inserter(records));
-    }
-    if (!records.empty()) {
-      database_->write_snapshot(records);
-      snapshot_after_ = after;
+    if (!snapshot_begun_) {
+      database_->prepare_snapshot();
+      const std::lock_guard writer(writer_);
+      database_->begin_snapshot();
+      // Every change up to here is in the older generations, and every later one goes to
+      // the new: the snapshot holds the records as they were here.
+      snapshot_through_ = committed_.load(std::memory_order_relaxed);
+      snapshot_after_ = 0;
+      snapshot_begun_ = true;
       return;
     }
-    if (!database_->finish_snapshot(snapshot_through_)) return;
+    {
+      const std::lock_guard writer(writer_);
+      std::vector<StoredRecord> records;
+      std::uint64_t after = snapshot_after_;
+      while (records.size() < kRecordsAStep) {
+        auto slice = snapshots_.read(after, snapshot_through_, kRecordsASlice);
+        if (slice.empty()) break;
+        after = slice.back().lsn;
+        std::move(slice.begin(), slice.end(), std::back_inserter(records));
+      }
+      if (!records.empty()) {
+        database_->write_snapshot(records);
+        snapshot_after_ = after;
+        return;
+      }
+    }
+    database_->finish_snapshot();
   } catch (const StoreError& e) {
     on_failure_(std::string(e.what()) + "; snapshot abandoned, to be tried again later");
   }
-  std::lock_guard lock(mutex_);
+  snapshot_begun_ = false;
+  const std::scoped_lock lock(writer_, mutex_);
   compacting_ = false;
 }
 

@@ -20,12 +20,12 @@
 // commits stay in sequence order. A commit that finds the WAL grown asks the
 // checkpointer (checkpointer.hpp), whose thread copies it into the file while commits go on.
 //
-// The file grows by one row a batch. Once the rows written since the last snapshot hold
-// more changes than twice the records stored (and at least kCompactAfter), the journal
-// writes a new snapshot of the store, a couple of thousand records a transaction between
-// batches, then deletes the rows and the snapshot it replaces, a piece a step
-// (docs/durability.md). The commit that finds one due, on whichever thread, starts it and
-// wakes the journal's thread.
+// The newest generation's file grows by one row a batch. Once the rows written since the
+// last snapshot hold more changes than twice the records stored (and at least
+// kCompactAfter), the journal's thread starts a new generation, writes a snapshot of the
+// store into it, a couple of thousand records a transaction between batches, and then
+// deletes the generations it replaces, whole files (database.hpp, docs/durability.md).
+// The commit that finds one due, on whichever thread, asks for it and wakes the thread.
 //
 // Without a database (durability "memory") a change is committed as soon as it is
 // appended.
@@ -106,8 +106,9 @@ class Journal {
   // pending for the thread to retry, and returns false.
   bool commit(ChangeBatch& batch);
   void publish(std::uint64_t seq);
-  // With writer_ held. A commit that finds a snapshot due starts one, and wakes the
-  // journal's thread, which writes it a step at a time between batches (compact_step).
+  // With writer_ held. A commit that finds a snapshot due asks for one, and wakes the
+  // journal's thread, which writes it a step at a time between batches (compact_step),
+  // taking writer_ for the steps that write the newest generation.
   bool snapshot_due() const;
   void start_snapshot();
   void compact_step();
@@ -117,7 +118,8 @@ class Journal {
   OnFailure on_failure_;
   const bool commit_on_loop_;  // Sync::kWritten, with a loop to batch by
 
-  // Held from taking a batch to publishing it, and for a snapshot step; taken before mutex_.
+  // Held from taking a batch to publishing it, and for a snapshot step that writes the
+  // newest generation; taken before mutex_.
   std::mutex writer_;
   ChangeBatch loop_batch_;  // the loop's batch, reused; under writer_
 
@@ -137,10 +139,12 @@ class Journal {
   bool retrying_ = false;  // a write failed: batches go to the thread until one succeeds
   bool closing_ = false;   // under mutex_ and pending_mutex_: either suffices to read it
 
-  // Snapshots; under writer_.
+  // Snapshots.
   SnapshotSource snapshots_;
-  std::size_t changes_since_snapshot_ = 0;
-  bool compacting_ = false;             // also under mutex_ where written, for the thread's wait
+  std::size_t changes_since_snapshot_ = 0;  // under writer_
+  bool compacting_ = false;  // written under writer_ and mutex_: either suffices to read it
+  // The journal's thread's alone.
+  bool snapshot_begun_ = false;         // the new generation takes the batches
   std::uint64_t snapshot_through_ = 0;  // the snapshot covers changes up to this seq
   std::uint64_t snapshot_after_ = 0;    // LSN of the last record written into it
 

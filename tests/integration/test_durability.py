@@ -103,6 +103,7 @@ def wait_data_line(test: unittest.TestCase, herd: herd_mod.Herd, name: str, sinc
 
 
 def remove_data_file(herd: herd_mod.Herd, name: str) -> None:
+    """Removes the anchor, and leaves the generations it named."""
     path = herd.data_file(name)
     for extra in ("", "-wal", "-shm", "-journal"):
         path.with_name(path.name + extra).unlink(missing_ok=True)
@@ -399,9 +400,13 @@ class LostDataFileTest(fixtures.FreshHerdTestCase):
         self.herd.stop("Clark")
         path = self.herd.data_file("Clark")
         self.assertTrue(path.exists(), path)
+        generations = self.herd.generation_files("Clark")
+        self.assertTrue(generations, "no generation files")
         remove_data_file(self.herd, "Clark")
         report = self.restart_and_recover()
         self.assertIn(f"data file {path} did not exist; created it, empty".encode(), report)
+        # The generations it named are not the new store's: moved aside, not deleted.
+        self.assertIn(f"(moved the leftover {generations[0]} to ".encode(), report)
         self.assertTrue(path.exists(), f"{path} not made again")
 
     def test_damaged_data_file(self):
@@ -413,7 +418,8 @@ class LostDataFileTest(fixtures.FreshHerdTestCase):
         path.write_bytes(garbage)
         report = self.restart_and_recover()
         match = re.search(rb"data file " + re.escape(str(path).encode()) +
-                          rb" is damaged \((.+)\); moved it to (\S+) and started empty", report)
+                          rb" is damaged \((.+)\); moved it to (\S+) with the files beside it"
+                          rb" and started empty", report)
         self.assertIsNotNone(match, report)
         moved = match.group(2).decode()
         self.assertRegex(moved, "^" + re.escape(str(path)) + r"\.damaged-\d+$")
@@ -421,6 +427,25 @@ class LostDataFileTest(fixtures.FreshHerdTestCase):
             self.assertEqual(kept.read(), garbage, "the damaged file was not kept as it was")
         self.assertTrue(path.exists(), f"{path} not made again")
         self.assertNotEqual(path.read_bytes()[:len(garbage)], garbage)
+
+    def test_damaged_generation(self):
+        """The records are in the generation files: one damaged, and the store that needs
+        it is moved aside whole, anchor and all."""
+        self.herd.stop("Clark")
+        path = self.herd.data_file("Clark")
+        newest = self.herd.generation_files("Clark")[-1]
+        newest.with_name(newest.name + "-wal").unlink(missing_ok=True)
+        garbage = b"this is no SQLite database either\n" * 2000
+        newest.write_bytes(garbage)
+        report = self.restart_and_recover()
+        match = re.search(rb"data file " + re.escape(str(path).encode()) +
+                          rb" is damaged \(" + re.escape(str(newest).encode()) +
+                          rb": file is not a database\); moved it to (\S+) with the files"
+                          rb" beside it and started empty", report)
+        self.assertIsNotNone(match, report)
+        moved = match.group(1).decode() + newest.name[len(path.name):]
+        with open(moved, "rb") as kept:
+            self.assertEqual(kept.read(), garbage, "the damaged generation was not kept as it was")
 
 
 class DurabilityModesTest(fixtures.FreshHerdTestCase):
@@ -505,11 +530,13 @@ class NeighbourBurstTest(fixtures.FreshHerdTestCase):
             self.assertEqual(herd.wait_record("Clark", last, lines[-1], PROPAGATION), lines[-1])
         self.assertEqual(herd.stop("Clark"), 0)
 
-        database = sqlite3.connect(herd.data_file("Clark"))
-        try:
-            rows = [bytes(data) for (data,) in database.execute("SELECT data FROM log")]
-        finally:
-            database.close()
+        rows = []
+        for generation in herd.generation_files("Clark"):
+            database = sqlite3.connect(generation)
+            try:
+                rows += [bytes(data) for (data,) in database.execute("SELECT data FROM log")]
+            finally:
+                database.close()
         per_row = [sum(1 for line in row.split(b"\n") if prefix.encode() in line)
                    for row in rows]
         per_row = [count for count in per_row if count]

@@ -118,6 +118,18 @@ void insert_row(const fs::path& file, const std::string& table, std::int64_t key
 
 class DatabaseTest : public testing::DataFileTest {
  protected:
+  // Generation `number`'s file, beside the anchor.
+  fs::path generation(int number) const { return file_.string() + "." + std::to_string(number); }
+
+  // A whole snapshot, as the journal takes one: a new generation, the store as it stands
+  // written into it in `pieces`, then the older generations deleted.
+  static void snapshot(Database& database, const std::vector<std::vector<StoredRecord>>& pieces) {
+    database.prepare_snapshot();
+    database.begin_snapshot();
+    for (const auto& piece : pieces) database.write_snapshot(piece);
+    database.finish_snapshot();
+  }
+
   void write(const ChangeBatch& batch, Sync sync = Sync::kWritten) {
     Contents contents;
     Database database(file_, sync, contents);
@@ -203,7 +215,7 @@ TEST_F(DatabaseTest, EachBatchIsOneLogRowKeyedByItsGreatestSeq) {
          Change::cursor(6, "Juzang", "0123456789abcdef", 9)});
   write({Change::cursor(7, "Jaquez", "fedcba9876543210", 1)});  // no record change: no row
   write({Change::erase(8, "kiwi")});
-  const auto log = rows(file_, "log");
+  const auto log = rows(generation(1), "log");
   ASSERT_EQ(log.size(), 2u);
   EXPECT_EQ(log[0].key, 6);
   EXPECT_EQ(log[0].type, SQLITE_BLOB);
@@ -213,7 +225,7 @@ TEST_F(DatabaseTest, EachBatchIsOneLogRowKeyedByItsGreatestSeq) {
             "P 17293822569102704641 pear @Juzang AT Juzang +0.2 pear +1+2 3\n");
   EXPECT_EQ(log[1].key, 8);
   EXPECT_EQ(log[1].data, "E 8 kiwi\n");
-  EXPECT_TRUE(rows(file_, "snapshot").empty());
+  EXPECT_TRUE(rows(generation(1), "snapshot").empty());
 
   const Contents contents = open();
   ASSERT_EQ(contents.records.size(), 1u);
@@ -286,7 +298,7 @@ TEST_F(DatabaseTest, EmptyBatchChangesNothing) {
   write({Change::put(1, "kiwi", "AT a")});
   write({});
   EXPECT_EQ(open().records.size(), 1u);
-  EXPECT_EQ(rows(file_, "log").size(), 1u);
+  EXPECT_EQ(rows(generation(1), "log").size(), 1u);
 }
 
 TEST_F(DatabaseTest, ManyBatchesOnOneOpenDatabase) {
@@ -300,7 +312,7 @@ TEST_F(DatabaseTest, ManyBatchesOnOneOpenDatabase) {
       database.write(batch);
     }
   }
-  EXPECT_EQ(rows(file_, "log").size(), 100u);
+  EXPECT_EQ(rows(generation(1), "log").size(), 100u);
   const Contents contents = open();
   EXPECT_EQ(contents.logged_changes, 100u);
   const auto records = sorted(contents.records);
@@ -316,7 +328,7 @@ TEST_F(DatabaseTest, ManyBatchesOnOneOpenDatabase) {
 TEST_F(DatabaseTest, CheckpointsHappenOnlyWhenAskedFor) {
   Contents contents;
   Database database(file_, Sync::kWritten, contents);
-  const auto size_at_start = fs::file_size(file_);
+  const auto size_at_start = fs::file_size(generation(1));
   const std::string line(1 << 20, 'x');
   std::uint64_t seq = 0;
   while (!database.checkpoint_due()) {
@@ -325,14 +337,14 @@ TEST_F(DatabaseTest, CheckpointsHappenOnlyWhenAskedFor) {
     database.write(ChangeBatch{Change::put(seq, "client" + std::to_string(seq), line)});
   }
   EXPECT_GE(seq, Database::kCheckpointBytes / line.size() - 2);  // not long before the threshold
-  EXPECT_EQ(fs::file_size(file_), size_at_start);
+  EXPECT_EQ(fs::file_size(generation(1)), size_at_start);
 
   ASSERT_TRUE(database.checkpoint());
   EXPECT_FALSE(database.checkpoint_due());
-  EXPECT_GT(fs::file_size(file_), seq * line.size());
+  EXPECT_GT(fs::file_size(generation(1)), seq * line.size());
   // The WAL starts again from its beginning, cut back to the threshold's size.
   database.write(ChangeBatch{Change::put(seq + 1, "one more", "AT 1")});
-  EXPECT_LE(fs::file_size(file_.string() + "-wal"), Database::kCheckpointBytes);
+  EXPECT_LE(fs::file_size(generation(1).string() + "-wal"), Database::kCheckpointBytes);
   EXPECT_FALSE(database.checkpoint_due());
 }
 
@@ -379,7 +391,7 @@ TEST_F(DatabaseTest, TheCheckpointerGetsThroughBackToBackCommits) {
   Database database(file_, Sync::kWritten, contents);
   std::vector<std::string> failures;
   std::mutex failures_mutex;
-  const auto size_at_start = fs::file_size(file_);
+  const auto size_at_start = fs::file_size(generation(1));
   {
     Checkpointer checkpointer(database, [&](const std::string& message) {
       const std::lock_guard lock(failures_mutex);
@@ -389,14 +401,14 @@ TEST_F(DatabaseTest, TheCheckpointerGetsThroughBackToBackCommits) {
     std::uint64_t seq = 0;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     // Written without a pause until the file has taken in a checkpoint's worth.
-    while (fs::file_size(file_) < size_at_start + Database::kCheckpointBytes / 2 &&
+    while (fs::file_size(generation(1)) < size_at_start + Database::kCheckpointBytes / 2 &&
            std::chrono::steady_clock::now() < deadline) {
       ++seq;
       database.write(ChangeBatch{Change::put(seq, "client" + std::to_string(seq % 1000), line)});
       if (database.checkpoint_due()) checkpointer.request();
     }
   }
-  EXPECT_GE(fs::file_size(file_), size_at_start + Database::kCheckpointBytes / 2);
+  EXPECT_GE(fs::file_size(generation(1)), size_at_start + Database::kCheckpointBytes / 2);
   EXPECT_TRUE(failures.empty()) << failures.front();
 }
 
@@ -547,7 +559,7 @@ TEST_F(DatabaseTest, BadMetaIsDamaged) {
   // '1' is the old layout, one row a record: not to be read as this one.
   run_sql(file_, "UPDATE meta SET value = '1' WHERE key = 'format'");
   Contents contents = open();
-  EXPECT_NE(contents.report.find("damaged (format '1', not '2')"), std::string::npos)
+  EXPECT_NE(contents.report.find("damaged (format '1', not '3')"), std::string::npos)
       << contents.report;
   EXPECT_NE(contents.store_id, id);
 
@@ -562,40 +574,51 @@ TEST_F(DatabaseTest, BadMetaIsDamaged) {
   EXPECT_TRUE(fs::exists(file_.string() + ".damaged-3"));
 }
 
-TEST_F(DatabaseTest, TruncatedFileIsMovedAside) {
+// The records are in the generation's file, not the anchor: damage there moves the whole
+// store aside, as the anchor names a generation it no longer has.
+TEST_F(DatabaseTest, TruncatedGenerationMovesTheStoreAside) {
   write_many(2000);
   std::error_code ignored;
-  fs::remove(file_.string() + "-wal", ignored);
-  fs::remove(file_.string() + "-shm", ignored);
-  const auto size = fs::file_size(file_);
+  fs::remove(generation(1).string() + "-wal", ignored);
+  const auto size = fs::file_size(generation(1));
   ASSERT_GT(size, 8192u);
-  fs::resize_file(file_, size / 2);
+  fs::resize_file(generation(1), size / 2);
 
   Contents contents;
   ASSERT_NO_THROW(contents = open());
   // Half of the file's pages are gone: SQLite finds the file malformed, and it is moved
   // aside for the operator rather than half read.
-  EXPECT_NE(contents.report.find("is damaged (database disk image is malformed)"),
+  EXPECT_NE(contents.report.find("is damaged (" + generation(1).string() +
+                                 ": database disk image is malformed); moved it to " +
+                                 file_.string() + ".damaged-1 with the files beside it"),
             std::string::npos)
       << contents.report;
   EXPECT_TRUE(contents.records.empty());
   EXPECT_EQ(contents.boot, 1u);
   EXPECT_TRUE(fs::exists(file_.string() + ".damaged-1"));
-  EXPECT_EQ(fs::file_size(file_.string() + ".damaged-1"), size / 2);
+  EXPECT_EQ(fs::file_size(file_.string() + ".damaged-1.1"), size / 2);
+  // The new store's first generation takes the number again.
+  EXPECT_TRUE(fs::exists(generation(1)));
+  EXPECT_EQ(open().boot, 2u);
 }
 
 TEST_F(DatabaseTest, CorruptPageIsDamaged) {
   write_many(2000);
   // Scribbles over every page but the first, keeping the file's length.
-  std::string bytes = read_file(file_);
-  ASSERT_GT(bytes.size(), 8192u);
-  for (std::size_t i = 4096; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 7);
-  write_file(file_, bytes);
+  for (const fs::path& file : {file_, generation(1)}) {
+    SCOPED_TRACE(file.string());
+    fs::remove_all(file_.parent_path());
+    write_many(2000);
+    std::string bytes = read_file(file);
+    ASSERT_GE(bytes.size(), 8192u);
+    for (std::size_t i = 4096; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 7);
+    write_file(file, bytes);
 
-  Contents contents;
-  ASSERT_NO_THROW(contents = open());
-  EXPECT_NE(contents.report.find("damaged"), std::string::npos) << contents.report;
-  EXPECT_TRUE(contents.records.empty());
+    Contents contents;
+    ASSERT_NO_THROW(contents = open());
+    EXPECT_NE(contents.report.find("damaged"), std::string::npos) << contents.report;
+    EXPECT_TRUE(contents.records.empty());
+  }
 }
 
 TEST_F(DatabaseTest, DirectoryThatCannotBeMadeThrows) {
@@ -656,12 +679,13 @@ TEST_F(DatabaseTest, SnapshotThenReopenGivesTheSameRecords) {
                                Change::put(5, "pear", "AT d", "Juzang"),
                                Change::erase(6, "apple")});
     // The store as of seq 6, in two pieces.
-    database.write_snapshot(std::vector<StoredRecord>{expected[0]});
-    database.write_snapshot(std::vector<StoredRecord>{expected[1]});
-    EXPECT_TRUE(database.finish_snapshot(6));
+    snapshot(database, {{expected[0]}, {expected[1]}});
   }
-  EXPECT_TRUE(rows(file_, "log").empty());
-  const auto snapshot = rows(file_, "snapshot");
+  // The first generation went whole; the second holds the snapshot, and no row of changes.
+  EXPECT_FALSE(fs::exists(generation(1)));
+  EXPECT_FALSE(fs::exists(generation(1).string() + "-wal"));
+  EXPECT_TRUE(rows(generation(2), "log").empty());
+  const auto snapshot = rows(generation(2), "snapshot");
   ASSERT_EQ(snapshot.size(), 2u);
   EXPECT_EQ(snapshot[0].type, SQLITE_BLOB);
   EXPECT_EQ(snapshot[0].data, "P 4 kiwi @ AT c\n");
@@ -680,66 +704,67 @@ TEST_F(DatabaseTest, SnapshotThenReopenGivesTheSameRecords) {
   expect_same(open().records, expected);
 }
 
-TEST_F(DatabaseTest, FinishSnapshotDropsOlderLogRowsAndOlderSnapshotRows) {
+TEST_F(DatabaseTest, BatchesAfterASnapshotBeginsGoToTheNewGeneration) {
   {
     Contents contents;
     Database database(file_, Sync::kWritten, contents);
     database.write(ChangeBatch{Change::put(1, "a", "AT a1")});
     database.write(ChangeBatch{Change::put(2, "b", "AT b2")});
     database.write(ChangeBatch{Change::put(3, "a", "AT a3")});
+    database.prepare_snapshot();
+    database.begin_snapshot();  // the store as of seq 3
     database.write(ChangeBatch{Change::erase(4, "b"), Change::put(5, "c", "AT c5")});
-    database.write(ChangeBatch{Change::put(6, "a", "AT a6"), Change::put(7, "d", "AT d7")});
-    database.write(ChangeBatch{Change::put(8, "c", "AT c8")});
-    // The store as of seq 5, the end of a batch.
-    database.write_snapshot(
-        std::vector<StoredRecord>{record("a", "AT a3", 3), record("c", "AT c5", 5)});
-    EXPECT_TRUE(database.finish_snapshot(5));
+    database.write_snapshot(std::vector<StoredRecord>{record("a", "AT a3", 3)});
+    database.write(ChangeBatch{Change::put(6, "a", "AT a6")});
+    database.finish_snapshot();
   }
-  {
-    // The rows keyed 1, 2, 3 and 5 went; those of the batches after seq 5 stay.
-    const auto log = rows(file_, "log");
-    ASSERT_EQ(log.size(), 2u);
-    EXPECT_EQ(log[0].key, 7);
-    EXPECT_EQ(log[1].key, 8);
-    ASSERT_EQ(rows(file_, "snapshot").size(), 1u);
-  }
-  const auto first_snapshot = rows(file_, "snapshot");
-  const std::vector<StoredRecord> expected = {record("a", "AT a6", 6), record("c", "AT c8", 8),
-                                              record("d", "AT d7", 7)};
+  EXPECT_FALSE(fs::exists(generation(1)));
+  const auto log = rows(generation(2), "log");
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(log[0].key, 5);
+  EXPECT_EQ(log[1].key, 6);
+  const std::vector<StoredRecord> expected = {record("a", "AT a6", 6), record("c", "AT c5", 5)};
   {
     Contents contents;
     Database database(file_, Sync::kWritten, contents);
     expect_same(contents.records, expected);
     EXPECT_EQ(contents.logged_changes, 3u);
     EXPECT_EQ(database.logged_changes(), 3u);
-    database.write(ChangeBatch{Change::put(9, "e", "AT e9")});
-    // A second snapshot, as of seq 8: the first one's row goes, and the rows up to 8.
-    database.write_snapshot(expected);
-    EXPECT_TRUE(database.finish_snapshot(8));
+    database.write(ChangeBatch{Change::put(7, "e", "AT e7")});
+    snapshot(database, {expected});
   }
-  const auto log = rows(file_, "log");
-  ASSERT_EQ(log.size(), 1u);
-  EXPECT_EQ(log[0].key, 9);
-  const auto snapshot = rows(file_, "snapshot");
-  ASSERT_EQ(snapshot.size(), 1u);
-  EXPECT_GT(snapshot[0].key, first_snapshot[0].key);
-  std::string encoded;
-  for (const auto& r : expected) {
-    encoded += "P " + std::to_string(r.lsn) + " " + r.client + " @ " + r.at_line + "\n";
-  }
-  EXPECT_EQ(snapshot[0].data, encoded);
-
+  EXPECT_FALSE(fs::exists(generation(2)));
+  EXPECT_EQ(rows(generation(3), "snapshot").size(), 1u);
+  EXPECT_TRUE(rows(generation(3), "log").empty());
   const Contents contents = open();
-  auto with_e = expected;
-  with_e.push_back(record("e", "AT e9", 9));
-  expect_same(contents.records, with_e);
-  EXPECT_EQ(contents.logged_changes, 1u);
+  expect_same(contents.records, expected);  // "e" came after the snapshot began
+  EXPECT_EQ(contents.logged_changes, 0u);
 }
 
-// A client's former location, and an erased client's last one, are zeroed in the file once
-// a snapshot drops the rows that held them: not left behind in a free page or a freed
-// stretch of a page, where a copy of the file would show them.
-TEST_F(DatabaseTest, WhatASnapshotDropsIsZeroedInTheFile) {
+// The cursors the old generations held go with them: the new one starts with them, and
+// batches after begin_snapshot() move them there.
+TEST_F(DatabaseTest, CursorsCarryOverToTheNewGeneration) {
+  {
+    Contents contents;
+    Database database(file_, Sync::kWritten, contents);
+    database.write(ChangeBatch{Change::cursor(1, "Juzang", "0123456789abcdef", 9),
+                               Change::cursor(2, "Jaquez", "fedcba9876543210", 4)});
+    database.prepare_snapshot();
+    database.begin_snapshot();
+    database.write(ChangeBatch{Change::cursor(3, "Jaquez", "fedcba9876543210", 7)});
+    database.finish_snapshot();
+  }
+  auto cursors = open().cursors;
+  std::sort(cursors.begin(), cursors.end(),
+            [](const StoredCursor& a, const StoredCursor& b) { return a.neighbour < b.neighbour; });
+  ASSERT_EQ(cursors.size(), 2u);
+  expect_cursor(cursors[0], "Jaquez", "fedcba9876543210", 7);
+  expect_cursor(cursors[1], "Juzang", "0123456789abcdef", 9);
+}
+
+// A client's former location, and an erased client's last one, go with the generation
+// that held them, and so are in no file the store keeps.
+TEST_F(DatabaseTest, WhatASnapshotReplacesGoesWithItsFile) {
   const std::string former = "AT Clark +0.1 kiwi +11.111111+22.222222 1621464827.5";
   const std::string latest = "AT Clark +0.1 kiwi +33.333333+44.444444 1621464828.5";
   const std::string erased = "AT Clark +0.1 pear +55.555555+66.666666 1621464827.5";
@@ -748,113 +773,237 @@ TEST_F(DatabaseTest, WhatASnapshotDropsIsZeroedInTheFile) {
     Database database(file_, Sync::kWritten, contents);
     database.write(ChangeBatch{Change::put(1, "kiwi", former), Change::put(2, "pear", erased)});
     database.write(ChangeBatch{Change::put(3, "kiwi", latest), Change::erase(4, "pear")});
-    database.write_snapshot(std::vector<StoredRecord>{record("kiwi", latest, 3)});
-    EXPECT_TRUE(database.finish_snapshot(4));
+    snapshot(database, {{record("kiwi", latest, 3)}});
   }
-  ASSERT_FALSE(fs::exists(file_.string() + "-wal"));  // copied into the file at close
-  const std::string bytes = read_file(file_);
-  EXPECT_NE(bytes.find(latest), std::string::npos);
-  EXPECT_EQ(bytes.find("+11.111111+22.222222"), std::string::npos);
-  EXPECT_EQ(bytes.find("+55.555555+66.666666"), std::string::npos);
+  std::string kept;
+  for (const auto& entry : fs::directory_iterator(file_.parent_path())) {
+    kept += read_file(entry.path());
+  }
+  EXPECT_NE(kept.find(latest), std::string::npos);
+  EXPECT_EQ(kept.find("+11.111111+22.222222"), std::string::npos);
+  EXPECT_EQ(kept.find("+55.555555+66.666666"), std::string::npos);
 }
 
-TEST_F(DatabaseTest, EmptySnapshotDropsEveryOlderRow) {
+TEST_F(DatabaseTest, EmptySnapshotReplacesEverything) {
   {
     Contents contents;
     Database database(file_, Sync::kWritten, contents);
     database.write(ChangeBatch{Change::put(1, "kiwi", "AT a"), Change::put(2, "apple", "AT b")});
-    database.write_snapshot(
-        std::vector<StoredRecord>{record("kiwi", "AT a", 1), record("apple", "AT b", 2)});
-    EXPECT_TRUE(database.finish_snapshot(2));
+    snapshot(database, {{record("kiwi", "AT a", 1), record("apple", "AT b", 2)}});
     database.write(ChangeBatch{Change::erase(3, "kiwi")});
     database.write(ChangeBatch{Change::erase(4, "apple")});
-    // The store is empty: a snapshot without a piece.
-    EXPECT_TRUE(database.finish_snapshot(4));
+    snapshot(database, {});  // the store is empty: a snapshot without a piece
   }
-  EXPECT_TRUE(rows(file_, "log").empty());
-  EXPECT_TRUE(rows(file_, "snapshot").empty());
+  EXPECT_TRUE(rows(generation(3), "log").empty());
+  EXPECT_TRUE(rows(generation(3), "snapshot").empty());
+  EXPECT_FALSE(fs::exists(generation(1)));
+  EXPECT_FALSE(fs::exists(generation(2)));
   const Contents contents = open();
   EXPECT_TRUE(contents.records.empty());
   EXPECT_EQ(contents.logged_changes, 0u);
 }
 
-// finish_snapshot() drops what the new snapshot replaces a piece a call, so that no call
-// holds the file for long; a crash after any piece reads back the same records. The old
-// snapshot goes first: its row for "a" outlives no erase of "a".
-TEST_F(DatabaseTest, FinishSnapshotGoesInPiecesAndACrashBetweenThemLosesNothing) {
-  constexpr std::uint64_t kPiece = Database::kChangesAPiece;
-  const std::uint64_t through = 2 * kPiece + 20;
-  const std::vector<StoredRecord> expected = {
-      record("b", "AT b new", through), record("c", "AT c", 3), record("d", "AT d", 3 * kPiece)};
-  constexpr int kCalls = 4;  // two old snapshot rows, then three log rows in three pieces
-  for (int calls = 1; calls <= kCalls; ++calls) {
+// A server killed at any point of a snapshot comes back with the same records and cursors:
+// opening folds every live generation, whatever state the newest is in.
+TEST_F(DatabaseTest, ACrashAtAnyStepOfASnapshotLosesNothing) {
+  const std::vector<StoredRecord> expected = {record("b", "AT b5", 5, "Juzang"),
+                                              record("c", "AT c3", 3), record("d", "AT d7", 7)};
+  // Steps done before the "crash": prepare, begin, a first piece, a second, finish.
+  for (int steps = 0; steps <= 5; ++steps) {
+    SCOPED_TRACE("crash after " + std::to_string(steps) + " steps");
     fs::remove_all(file_.parent_path());
     {
       Contents contents;
       Database database(file_, Sync::kWritten, contents);
-      database.write(ChangeBatch{Change::put(1, "a", "AT a")});
-      database.write(ChangeBatch{Change::put(2, "b", "AT b")});
-      database.begin_snapshot();
-      database.write_snapshot(std::vector<StoredRecord>{record("a", "AT a", 1)});
-      database.write_snapshot(std::vector<StoredRecord>{record("b", "AT b", 2)});
-      ASSERT_TRUE(database.finish_snapshot(2));
-      database.write(ChangeBatch{Change::put(3, "c", "AT c")});
-      database.write(ChangeBatch{Change::erase(kPiece + 10, "a")});
-      database.write(ChangeBatch{Change::put(through, "b", "AT b new")});
-      database.write(ChangeBatch{Change::put(3 * kPiece, "d", "AT d")});
-      database.begin_snapshot();
-      database.write_snapshot(std::vector<StoredRecord>{expected[0], expected[1]});
-      for (int call = 1; call <= calls; ++call) {
-        EXPECT_EQ(database.finish_snapshot(through), call == kCalls) << "call " << call;
-      }
+      database.write(ChangeBatch{Change::put(1, "a", "AT a1"), Change::put(2, "b", "AT b2"),
+                                 Change::put(3, "c", "AT c3"),
+                                 Change::cursor(4, "Juzang", "0123456789abcdef", 9)});
+      database.write(ChangeBatch{Change::erase(5, "a"), Change::put(5, "b", "AT b5", "Juzang")});
+      if (steps >= 1) database.prepare_snapshot();
+      if (steps >= 2) database.begin_snapshot();
+      database.write(ChangeBatch{Change::put(7, "d", "AT d7")});
+      if (steps >= 3) database.write_snapshot(std::vector<StoredRecord>{expected[0]});
+      if (steps >= 4) database.write_snapshot(std::vector<StoredRecord>{expected[1]});
+      if (steps >= 5) database.finish_snapshot();
+    }
+    {
+      Contents contents;
+      Database database(file_, Sync::kWritten, contents);
+      expect_same(contents.records, expected);
+      ASSERT_EQ(contents.cursors.size(), 1u);
+      expect_cursor(contents.cursors[0], "Juzang", "0123456789abcdef", 9);
+      EXPECT_EQ(contents.unreadable, 0u);
+      EXPECT_EQ(fs::exists(generation(1)), steps < 5);
+      EXPECT_EQ(fs::exists(generation(2)), steps >= 1);
+      // The next snapshot, whole, replaces what the cut one left.
+      database.write(ChangeBatch{Change::put(8, "c", "AT c8")});
+      snapshot(database, {{expected[0], expected[2]}, {record("c", "AT c8", 8)}});
     }
     const Contents contents = open();
-    SCOPED_TRACE("crash after " + std::to_string(calls) + " calls");
-    expect_same(contents.records, expected);
-    EXPECT_EQ(rows(file_, "snapshot").size(), calls == 1 ? 2u : 1u);
-    const std::vector<std::size_t> log_rows = {4, 3, 2, 1};
-    EXPECT_EQ(rows(file_, "log").size(), log_rows[calls - 1]);
+    expect_same(contents.records, {expected[0], record("c", "AT c8", 8), expected[2]});
+    EXPECT_EQ(contents.logged_changes, 0u);
+    ASSERT_EQ(contents.cursors.size(), 1u);
+    std::size_t generations = 0;
+    for (int number = 1; number <= 4; ++number) generations += fs::exists(generation(number));
+    EXPECT_EQ(generations, 1u);
   }
 }
 
-TEST_F(DatabaseTest, CrashBetweenWriteSnapshotAndFinishLosesNothing) {
-  const std::vector<StoredRecord> expected = {record("b", "AT b5", 5, "Juzang"),
-                                              record("c", "AT c3", 3), record("d", "AT d6", 6)};
+TEST_F(DatabaseTest, AnAbandonedSnapshotsGenerationIsReplacedByTheNext) {
   {
     Contents contents;
     Database database(file_, Sync::kWritten, contents);
-    database.write(ChangeBatch{Change::put(1, "a", "AT a1"), Change::put(2, "b", "AT b2"),
-                               Change::put(3, "c", "AT c3")});
-    database.write_snapshot(std::vector<StoredRecord>{
-        record("a", "AT a1", 1), record("b", "AT b2", 2), record("c", "AT c3", 3)});
-    EXPECT_TRUE(database.finish_snapshot(3));
-    database.write(ChangeBatch{Change::erase(4, "a"), Change::put(5, "b", "AT b5", "Juzang")});
-    database.write(ChangeBatch{Change::put(6, "d", "AT d6")});
-    // A new snapshot, as of seq 6, cut short: the Database goes without finishing it.
-    database.write_snapshot(std::vector<StoredRecord>{expected[0]});
+    database.write(ChangeBatch{Change::put(1, "a", "AT a1")});
+    database.prepare_snapshot();
+    database.begin_snapshot();
+    database.write(ChangeBatch{Change::put(2, "b", "AT b2")});
+    // Abandoned: the next one starts again, with a generation of its own.
+    snapshot(database, {{record("a", "AT a1", 1), record("b", "AT b2", 2)}});
+    database.write(ChangeBatch{Change::put(3, "a", "AT a3")});
   }
-  EXPECT_EQ(rows(file_, "snapshot").size(), 2u);  // the old one and the piece
-  EXPECT_EQ(rows(file_, "log").size(), 2u);
-  {
-    Contents contents;
-    Database database(file_, Sync::kWritten, contents);
-    expect_same(contents.records, expected);
-    EXPECT_EQ(contents.logged_changes, 3u);
-    EXPECT_EQ(contents.unreadable, 0u);
-
-    // The next snapshot, whole, replaces both the old one and the piece left over.
-    database.write(ChangeBatch{Change::put(7, "c", "AT c7")});
-    database.write_snapshot(std::vector<StoredRecord>{expected[0], expected[2]});
-    database.write_snapshot(std::vector<StoredRecord>{record("c", "AT c7", 7)});
-    // Two rows to drop, one a call (kSnapshotRowsAPiece), then the rows of changes.
-    EXPECT_FALSE(database.finish_snapshot(7));
-    EXPECT_TRUE(database.finish_snapshot(7));
-  }
-  EXPECT_EQ(rows(file_, "snapshot").size(), 2u);
-  EXPECT_TRUE(rows(file_, "log").empty());
+  EXPECT_FALSE(fs::exists(generation(1)));
+  EXPECT_FALSE(fs::exists(generation(2)));
   const Contents contents = open();
-  expect_same(contents.records, {expected[0], record("c", "AT c7", 7), expected[2]});
-  EXPECT_EQ(contents.logged_changes, 0u);
+  expect_same(contents.records, {record("a", "AT a3", 3), record("b", "AT b2", 2)});
+  EXPECT_EQ(contents.logged_changes, 1u);
+}
+
+TEST_F(DatabaseTest, AReplacedGenerationThatOutlivedACrashIsDeletedAtOpen) {
+  {
+    Contents contents;
+    Database database(file_, Sync::kWritten, contents);
+    database.write(ChangeBatch{Change::put(1, "a", "AT a1")});
+    snapshot(database, {{record("a", "AT a1", 1)}});
+  }
+  // As a crash between the anchor's naming generation 2 and the deletion leaves it.
+  write_file(generation(1), "the old generation");
+  write_file(generation(1).string() + "-wal", "its log");
+  const Contents contents = open();
+  EXPECT_FALSE(fs::exists(generation(1)));
+  EXPECT_FALSE(fs::exists(generation(1).string() + "-wal"));
+  expect_same(contents.records, {record("a", "AT a1", 1)});
+  EXPECT_NE(contents.report.find(", boot 2 (deleted the replaced " + generation(1).string() + ")"),
+            std::string::npos)
+      << contents.report;
+}
+
+TEST_F(DatabaseTest, AMissingOrStrayGenerationIsDamage) {
+  const std::string id = open().store_id;
+  fs::rename(generation(1), dir_ / "elsewhere");
+  Contents contents = open();
+  EXPECT_NE(contents.report.find("is damaged (" + generation(1).string() + " is missing)"),
+            std::string::npos)
+      << contents.report;
+  EXPECT_NE(contents.store_id, id);
+
+  // A generation that no snapshot made: the store cannot say what else it lost.
+  write_file(generation(3), "");
+  contents = open();
+  EXPECT_NE(contents.report.find("is damaged (" + generation(3).string() + " is not in sequence)"),
+            std::string::npos)
+      << contents.report;
+  EXPECT_TRUE(fs::exists(file_.string() + ".damaged-2.3"));
+  EXPECT_FALSE(fs::exists(generation(3)));
+}
+
+TEST_F(DatabaseTest, AnotherStoresGenerationIsDamage) {
+  write({Change::put(1, "a", "AT a1")});
+  fs::rename(generation(1), dir_ / "ours");
+  const fs::path ours_anchor = dir_ / "anchor";
+  fs::rename(file_, ours_anchor);
+  open();  // a new store, whose generation 1 is then swapped for the other's
+  fs::remove(generation(1));
+  fs::rename(dir_ / "ours", generation(1));
+  const Contents contents = open();
+  EXPECT_NE(contents.report.find("is damaged (" + generation(1).string() + ": store id '"),
+            std::string::npos)
+      << contents.report;
+  EXPECT_TRUE(contents.records.empty());
+}
+
+TEST_F(DatabaseTest, LeftoverGenerationsBesideAMissingAnchorAreMovedAside) {
+  fs::create_directories(file_.parent_path());
+  write_file(generation(1), "a generation");
+  write_file(generation(1).string() + "-wal", "its log");
+  const Contents contents = open();
+  EXPECT_EQ(contents.boot, 1u);
+  EXPECT_EQ(read_file(file_.string() + ".damaged-1.1"), "a generation");
+  EXPECT_EQ(read_file(file_.string() + ".damaged-1.1-wal"), "its log");
+  EXPECT_NE(contents.report.find("did not exist; created it, empty (moved the leftover"),
+            std::string::npos)
+      << contents.report;
+  EXPECT_EQ(open().boot, 2u);
+}
+
+// A crash while a generation's file was being made leaves it under another name, which the
+// next attempt replaces.
+TEST_F(DatabaseTest, AHalfMadeGenerationIsReplaced) {
+  {
+    Contents contents;
+    Database database(file_, Sync::kWritten, contents);
+    database.write(ChangeBatch{Change::put(1, "a", "AT a1")});
+  }
+  write_file(generation(2).string() + ".new", "half made");
+  write_file(generation(2).string() + ".new-journal", "its journal");
+  {
+    Contents contents;
+    Database database(file_, Sync::kWritten, contents);
+    snapshot(database, {{record("a", "AT a1", 1)}});
+  }
+  EXPECT_FALSE(fs::exists(generation(2).string() + ".new"));
+  EXPECT_FALSE(fs::exists(generation(2).string() + ".new-journal"));
+  expect_same(open().records, {record("a", "AT a1", 1)});
+}
+
+// A data file written before generations (format 2: one file holding everything) is read,
+// and becomes the anchor; its rows go with the first snapshot.
+TEST_F(DatabaseTest, AFileFromBeforeGenerationsIsReadAndKept) {
+  fs::create_directories(file_.parent_path());
+  run_sql(file_,
+          "PRAGMA journal_mode=WAL;"
+          "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+          "CREATE TABLE log(seq INTEGER PRIMARY KEY, data BLOB NOT NULL);"
+          "CREATE TABLE snapshot(id INTEGER PRIMARY KEY, data BLOB NOT NULL);"
+          "CREATE TABLE cursors(neighbour TEXT PRIMARY KEY, store_id TEXT NOT NULL,"
+          " lsn INTEGER NOT NULL) WITHOUT ROWID;"
+          "INSERT INTO meta VALUES('format', '2'), ('store_id', '0123456789abcdef'),"
+          " ('boot', '4');"
+          "INSERT INTO cursors VALUES('Juzang', 'fedcba9876543210', 9);");
+  insert_row(file_, "snapshot", 1, "P 1 a @ AT a1\nP 2 b @ AT b2\n");
+  insert_row(file_, "log", 3, "P 3 a @ AT a3\n");
+  const std::vector<StoredRecord> expected = {record("a", "AT a3", 3), record("b", "AT b2", 2)};
+  {
+    Contents contents;
+    Database database(file_, Sync::kWritten, contents);
+    EXPECT_EQ(contents.store_id, "0123456789abcdef");
+    EXPECT_EQ(contents.boot, 5u);
+    expect_same(contents.records, expected);
+    ASSERT_EQ(contents.cursors.size(), 1u);
+    EXPECT_EQ(contents.logged_changes, 1u);
+    database.write(ChangeBatch{Change::put(4, "c", "AT c4")});
+  }
+  const std::vector<StoredRecord> with_c = {expected[0], expected[1], record("c", "AT c4", 4)};
+  {
+    Contents contents;
+    Database database(file_, Sync::kWritten, contents);
+    EXPECT_EQ(contents.boot, 6u);
+    expect_same(contents.records, with_c);
+    snapshot(database, {with_c});
+  }
+  EXPECT_FALSE(fs::exists(generation(1)));
+  const Contents contents = open();
+  expect_same(contents.records, with_c);
+  ASSERT_EQ(contents.cursors.size(), 1u);
+  EXPECT_EQ(contents.store_id, "0123456789abcdef");
+  sqlite3* db = nullptr;
+  ASSERT_EQ(SQLITE_OK, sqlite3_open(file_.c_str(), &db));
+  sqlite3_stmt* query = nullptr;
+  ASSERT_EQ(SQLITE_OK, sqlite3_prepare_v2(db, "SELECT group_concat(name) FROM sqlite_schema", -1,
+                                          &query, nullptr));
+  ASSERT_EQ(SQLITE_ROW, sqlite3_step(query));
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(query, 0)), "meta");
+  sqlite3_finalize(query);
+  sqlite3_close(db);
 }
 
 TEST_F(DatabaseTest, LoggedChangesCountsRecordChangesSinceTheLastSnapshot) {
@@ -873,9 +1022,7 @@ TEST_F(DatabaseTest, LoggedChangesCountsRecordChangesSinceTheLastSnapshot) {
     Database database(file_, Sync::kWritten, contents);
     EXPECT_EQ(contents.logged_changes, 4u);  // the cursors are not record changes
     EXPECT_EQ(database.logged_changes(), 4u);
-    database.write_snapshot(
-        std::vector<StoredRecord>{record("kiwi", "AT a", 1), record("pear", "AT c", 6)});
-    EXPECT_TRUE(database.finish_snapshot(6));
+    snapshot(database, {{record("kiwi", "AT a", 1), record("pear", "AT c", 6)}});
   }
   EXPECT_EQ(open().logged_changes, 0u);
   write({Change::put(7, "kiwi", "AT d"), Change::erase(8, "pear")});
@@ -886,12 +1033,12 @@ TEST_F(DatabaseTest, LoggedChangesCountsRecordChangesSinceTheLastSnapshot) {
 
 TEST_F(DatabaseTest, UnreadableLinesAreSkippedAndCounted) {
   write({Change::put(1, "kiwi", "AT a"), Change::put(2, "apple", "AT b")});
-  insert_row(file_, "log", 5,
+  insert_row(generation(1), "log", 5,
              "P 3 pear @ AT c\n"
              "this is garbage\n"
              "E x kiwi\n"
              "P 5 plum @Juzang AT d\n");
-  insert_row(file_, "snapshot", 1, "P 0 fig @ AT e\nP 1\n");
+  insert_row(generation(1), "snapshot", 1, "P 0 fig @ AT e\nP 1\n");
   Contents contents = open();
   const std::vector<StoredRecord> expected = {
       record("kiwi", "AT a", 1), record("apple", "AT b", 2), record("pear", "AT c", 3),
@@ -905,12 +1052,11 @@ TEST_F(DatabaseTest, UnreadableLinesAreSkippedAndCounted) {
       << contents.report;
   EXPECT_FALSE(fs::exists(file_.string() + ".damaged-1"));
 
-  // They stay until a snapshot replaces the rows that hold them.
+  // They stay until a snapshot replaces the generation that holds them.
   {
     Database database(file_, Sync::kWritten, contents);
     EXPECT_EQ(contents.unreadable, 3u);
-    database.write_snapshot(contents.records);
-    EXPECT_TRUE(database.finish_snapshot(5));
+    snapshot(database, {contents.records});
   }
   contents = open();
   expect_same(contents.records, expected);
@@ -920,21 +1066,24 @@ TEST_F(DatabaseTest, UnreadableLinesAreSkippedAndCounted) {
 
 TEST_F(DatabaseTest, RowThatIsNotABlobIsDamaged) {
   write({Change::put(1, "kiwi", "AT a")});
-  run_sql(file_, "INSERT INTO log(seq, data) VALUES(2, 'P 2 apple @ AT b')");
+  run_sql(generation(1), "INSERT INTO log(seq, data) VALUES(2, 'P 2 apple @ AT b')");
   Contents contents = open();
-  EXPECT_NE(contents.report.find("damaged (a log row is not a blob)"), std::string::npos)
+  EXPECT_NE(
+      contents.report.find("damaged (" + generation(1).string() + ": a log row is not a blob)"),
+      std::string::npos)
       << contents.report;
   EXPECT_TRUE(contents.records.empty());
   EXPECT_EQ(contents.boot, 1u);
   EXPECT_TRUE(fs::exists(file_.string() + ".damaged-1"));
+  EXPECT_TRUE(fs::exists(file_.string() + ".damaged-1.1"));
 
   write({Change::put(1, "kiwi", "AT a")});
-  run_sql(file_, "INSERT INTO snapshot(id, data) VALUES(1, 42)");
+  run_sql(generation(1), "INSERT INTO snapshot(id, data) VALUES(1, 42)");
   contents = open();
-  EXPECT_NE(contents.report.find("damaged (a snapshot row is not a blob)"), std::string::npos)
+  EXPECT_NE(contents.report.find(": a snapshot row is not a blob)"), std::string::npos)
       << contents.report;
   EXPECT_TRUE(contents.records.empty());
-  EXPECT_TRUE(fs::exists(file_.string() + ".damaged-2"));
+  EXPECT_TRUE(fs::exists(file_.string() + ".damaged-2.1"));
 }
 
 }  // namespace

@@ -130,21 +130,41 @@ class JournalFileTest : public testing::DataFileTest {
     return reports.wait_until_held();
   }
 
-  // What the file holds while a Database holds it open, and so locked: what opening a
-  // copy of it and its WAL finds.
+  // What the store holds while a Database holds it open, and so locked: what opening a
+  // copy of its files (the anchor, its generations and their WALs) finds. Only while no
+  // snapshot is under way, which would change the files as they are copied.
   Contents open_copy() {
     const auto copy = dir_ / "copy" / file_.filename();
+    std::filesystem::remove_all(copy.parent_path());
     std::filesystem::create_directories(copy.parent_path());
-    for (const char* suffix : {"", "-wal"}) {
-      std::filesystem::copy_file(file_.string() + suffix, copy.string() + suffix,
-                                 std::filesystem::copy_options::overwrite_existing);
+    const std::string name = file_.filename().string();
+    for (const auto& entry : std::filesystem::directory_iterator(file_.parent_path())) {
+      const std::string found = entry.path().filename().string();
+      if (found.rfind(name, 0) != 0 || found.ends_with("-shm")) continue;
+      std::filesystem::copy_file(entry.path(), copy.parent_path() / found);
     }
     Contents contents;
     const Database reader(copy, Sync::kWritten, contents);
     return contents;
   }
 
-  std::uintmax_t wal_size() const { return std::filesystem::file_size(file_.string() + "-wal"); }
+  // The newest generation's file, where the batches go.
+  std::filesystem::path newest_generation() const {
+    std::uint64_t newest = 0;
+    const std::string prefix = file_.filename().string() + ".";
+    for (const auto& entry : std::filesystem::directory_iterator(file_.parent_path())) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind(prefix, 0) != 0) continue;
+      const std::string number = name.substr(prefix.size());
+      if (number.empty() || number.find_first_not_of("0123456789") != std::string::npos) continue;
+      newest = std::max<std::uint64_t>(newest, std::stoull(number));
+    }
+    return file_.string() + "." + std::to_string(newest);
+  }
+
+  std::uintmax_t wal_size() const {
+    return std::filesystem::file_size(newest_generation().string() + "-wal");
+  }
 
   // Files this process writes may not grow beyond `bytes` (writes fail with EFBIG) until
   // lift() or the end of the scope.
@@ -356,12 +376,13 @@ TEST_F(JournalFileTest, ACommitOnTheLoopThatFindsASnapshotDueHasOneWritten) {
   on.loop.run_queued();
   ASSERT_EQ(on.journal.committed(), last);  // by the loop
 
-  Contents contents = open_copy();
+  // The snapshot is whole once the first generation, which it replaces, is gone.
   const auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (contents.logged_changes != 0 && std::chrono::steady_clock::now() < deadline) {
+  while (std::filesystem::exists(file_.string() + ".1") &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(20ms);
-    contents = open_copy();
   }
+  const Contents contents = open_copy();
   EXPECT_EQ(contents.logged_changes, 0u);
   const auto records = by_client(contents);
   ASSERT_EQ(records.size(), kClients);
@@ -369,6 +390,81 @@ TEST_F(JournalFileTest, ACommitOnTheLoopThatFindsASnapshotDueHasOneWritten) {
     testing::expect_record(records.at(record.client), record.client, record.at_line, lsn, "");
   }
   EXPECT_TRUE(on.reports.failures().empty());
+}
+
+// The loop goes on committing while the journal's thread writes a snapshot: those batches
+// go to the new generation, and once the snapshot is whole and the old generation gone,
+// the files hold every client's newest record, no more and no less.
+TEST_F(JournalFileTest, BatchesWhileASnapshotIsWrittenAreKept) {
+  constexpr std::uint64_t kClients = 3000;
+  const auto client_of = [](std::uint64_t seq) { return "c" + std::to_string(seq % kClients); };
+  // The store: each client's newest record, read by LSN as a server's store is.
+  struct Store {
+    std::mutex mutex;
+    std::map<std::uint64_t, StoredRecord> by_lsn;
+    std::map<std::string, std::uint64_t> lsn_of;
+  };
+  auto store = std::make_shared<Store>();
+  SnapshotSource source{
+      [store](std::uint64_t after, std::uint64_t up_to, std::size_t limit) {
+        const std::lock_guard lock(store->mutex);
+        std::vector<StoredRecord> records;
+        for (auto it = store->by_lsn.upper_bound(after);
+             it != store->by_lsn.end() && it->first <= up_to && records.size() < limit; ++it) {
+          records.push_back(it->second);
+        }
+        return records;
+      },
+      [store] {
+        const std::lock_guard lock(store->mutex);
+        return store->by_lsn.size();
+      }};
+  std::uint64_t seq = 0;
+  {
+    OpenJournal on(file_, Sync::kWritten, Batches::kByTurn, std::move(source));
+    const auto put = [&] {
+      ++seq;
+      const std::string client = client_of(seq);
+      {
+        const std::lock_guard lock(store->mutex);
+        if (const auto old = store->lsn_of.find(client); old != store->lsn_of.end()) {
+          store->by_lsn.erase(old->second);
+        }
+        store->lsn_of[client] = seq;
+        store->by_lsn[seq] = StoredRecord{client, line_for(client, seq), seq, ""};
+      }
+      append_put(on.journal, client, seq);
+    };
+    // Turns of 500 changes, until the snapshot that the first 100,000 make due is whole,
+    // with turns before it and after it too.
+    while (seq < Journal::kCompactAfter) {
+      for (int i = 0; i < 500; ++i) put();
+      on.loop.run_queued();
+    }
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    int turns_during = 0;
+    while (std::filesystem::exists(file_.string() + ".1") &&
+           std::chrono::steady_clock::now() < deadline) {
+      for (int i = 0; i < 50; ++i) put();
+      on.loop.run_queued();
+      ++turns_during;
+    }
+    ASSERT_FALSE(std::filesystem::exists(file_.string() + ".1"));
+    EXPECT_GT(turns_during, 0);
+    for (int i = 0; i < 50; ++i) put();
+    on.loop.run_queued();
+    ASSERT_TRUE(on.reports.wait_for_commit(seq));
+    EXPECT_TRUE(on.reports.failures().empty());
+  }
+  EXPECT_TRUE(std::filesystem::exists(file_.string() + ".2"));
+  Contents contents;
+  const Database reopened(file_, Sync::kWritten, contents);
+  const auto records = by_client(contents);
+  ASSERT_EQ(records.size(), kClients);
+  for (const auto& [lsn, record] : store->by_lsn) {
+    testing::expect_record(records.at(record.client), record.client, record.at_line, lsn, "");
+  }
+  EXPECT_LT(contents.logged_changes, seq - Journal::kCompactAfter + 1000);
 }
 
 TEST_F(JournalFileTest, SyncedTheJournalsThreadCommits) {
@@ -387,7 +483,8 @@ TEST_F(JournalFileTest, SyncedTheJournalsThreadCommits) {
 // copies the WAL into the file.
 TEST_F(JournalFileTest, ACommitThatFindsTheWalGrownHasItCheckpointed) {
   OpenJournal on(file_, Sync::kWritten, Batches::kByTurn);
-  const auto size_at_start = std::filesystem::file_size(file_);
+  const std::filesystem::path generation = newest_generation();
+  const auto size_at_start = std::filesystem::file_size(generation);
   const std::string line(1 << 20, 'x');
   std::uint64_t seq = 0;
   while (seq * line.size() < Database::kCheckpointBytes + line.size()) {
@@ -397,11 +494,11 @@ TEST_F(JournalFileTest, ACommitThatFindsTheWalGrownHasItCheckpointed) {
   }
   ASSERT_TRUE(on.reports.wait_for_commit(seq));
   const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (std::filesystem::file_size(file_) < size_at_start + Database::kCheckpointBytes / 2 &&
+  while (std::filesystem::file_size(generation) < size_at_start + Database::kCheckpointBytes / 2 &&
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(10ms);
   }
-  EXPECT_GE(std::filesystem::file_size(file_), size_at_start + Database::kCheckpointBytes / 2);
+  EXPECT_GE(std::filesystem::file_size(generation), size_at_start + Database::kCheckpointBytes / 2);
   EXPECT_TRUE(on.reports.failures().empty());
 }
 

@@ -351,8 +351,18 @@ class Herd:
         return self.config.ports[name]
 
     def data_file(self, name: str) -> pathlib.Path:
-        """Server `name`'s data file, `<store.dir>/<name>.db` (with its -wal beside)."""
+        """Server `name`'s data file, `<store.dir>/<name>.db` (with its -wal beside): the
+        anchor that names its generations."""
         return self.config.data_dir / f"{name}.db"
+
+    def generation_files(self, name: str) -> list[pathlib.Path]:
+        """Server `name`'s generation files, `<name>.db.<N>`, oldest first: where its
+        records are."""
+        prefix = f"{name}.db."
+        numbered = [(int(path.name[len(prefix):]), path)
+                    for path in self.config.data_dir.glob(prefix + "*")
+                    if path.name[len(prefix):].isdigit()]
+        return [path for _, path in sorted(numbered)]
 
     def log_path(self, name: str) -> pathlib.Path:
         return self.config.log_dir / f"{name}.log"
