@@ -266,6 +266,7 @@ void Generation::write_cursors(const std::map<std::string, StoredCursor>& cursor
 void Generation::sync_to_disk() const {
   fsync_file(file_);
   fsync_file(with_suffix(file_, "-wal"));
+  sync_directory(file_);  // where the WAL's name is, made after the file's was synced
 }
 
 // PASSIVE: copies what it can without waiting for the writer, which goes on appending to

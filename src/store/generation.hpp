@@ -69,7 +69,8 @@ class Generation {
   void write_snapshot(std::span<const StoredRecord> records);
   void write_cursors(const std::map<std::string, StoredCursor>& cursors);
 
-  // Syncs the file and its WAL, so that what is committed survives a power cut.
+  // Syncs the file, its WAL and their directory, so that what is committed survives a
+  // power cut.
   void sync_to_disk() const;
 
   // The file is about to be deleted: closing it leaves its WAL alone.

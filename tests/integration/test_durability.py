@@ -289,6 +289,103 @@ class LoadTest(fixtures.FreshHerdTestCase):
             self.assertRegex(lines[1], rb"store [0-9a-f]{16}, boot 2\b", name)
 
 
+class SigkillAroundSnapshotsTest(fixtures.FreshHerdTestCase):
+    """A server whose clients keep reporting makes a snapshot every 100,000 changes or so: a
+    new generation file, the store written into it, then the older files deleted
+    (docs/durability.md). Killed with SIGKILL as a new generation appears, a little later
+    each time, it comes back with every update it acknowledged, and nothing it never got."""
+
+    CLIENTS = 2000
+    CHUNK = 500                                # IAMATs sent before their replies are read
+    KILL_AFTER_S = (0.0, 0.002, 0.005, 0.01, 0.05)   # after the new generation appears
+
+    def test_acknowledged_updates_survive_sigkill_around_snapshots(self):
+        self.upstream.set_default(upstream_mod.body(upstream_mod.status_body("ZERO_RESULTS")))
+        config = solo_config(self, "snapshots")
+        config.sections["limits"] = {"requests_per_second": "0"}   # a load, not a client
+        config.write()
+        herd = herd_mod.Herd(config)
+        self.addCleanup(herd.close)
+        herd.start("Clark")
+        token = fixtures.unique("g")
+        clients = [f"gen{i}-{token}" for i in range(self.CLIENTS)]
+        acked: dict[str, bytes] = {}
+        sent: dict[str, set[bytes]] = {client: set() for client in clients}
+        lock = threading.Lock()
+        count = [0]
+        errors: list[str] = []
+
+        def load(stop: threading.Event) -> None:
+            """IAMATs for every client in turn, in chunks, until the connection dies."""
+            try:
+                with herd.connect("Clark", timeout=REPLY) as conn:
+                    while not stop.is_set():
+                        echoes = []
+                        for _ in range(self.CHUNK):
+                            count[0] += 1
+                            n = count[0]
+                            client = clients[n % self.CLIENTS]
+                            when = time.time_ns() + n   # later than any before, per client
+                            echoes.append(f"{client} +{n % 89}.{n % 997:03d}-{n % 179}.5 "
+                                          f"{when // 10**9}.{when % 10**9:09d}".encode())
+                        with lock:
+                            for echo in echoes:
+                                sent[echo.split(b" ")[0].decode()].add(echo)
+                        conn.send(b"".join(b"IAMAT " + echo + b"\n" for echo in echoes))
+                        for echo in echoes:
+                            reply = conn.read_line(REPLY)[:-1]
+                            with lock:
+                                if at.parse(reply).echo != echo:
+                                    errors.append(f"IAMAT {echo!r} answered {reply!r}")
+                                    return
+                                acked[echo.split(b" ")[0].decode()] = reply
+            except (OSError, herd_client.ReplyTimeout):
+                pass   # the SIGKILL: what was not answered was not acknowledged
+
+        reports = []
+        left = []   # generation files that each SIGKILL left: two or more when it cut one
+        for delay in self.KILL_AFTER_S:
+            newest = herd.generation_files("Clark")[-1]
+            stop = threading.Event()
+            sender = threading.Thread(target=load, args=(stop,), daemon=True)
+            sender.start()
+            deadline = time.monotonic() + 60
+            while herd.generation_files("Clark")[-1] == newest:
+                self.assertLess(time.monotonic(), deadline,
+                                f"no snapshot began within 60 s ({count[0]} IAMATs sent)")
+                self.assertTrue(sender.is_alive(), "the load stopped")
+                time.sleep(0.0005)
+            time.sleep(delay)
+            herd.kill("Clark")
+            left.append(len(herd.generation_files("Clark")))
+            stop.set()
+            sender.join(REPLY * 2)
+            self.assertFalse(sender.is_alive(), "the load did not stop")
+            since = time.time()
+            herd.start("Clark")
+            reports.append(wait_data_line(self, herd, "Clark", since))
+            self.check_held(herd, clients, acked, sent)
+
+        self.assertEqual(errors, [])
+        self.assertEqual(len(acked), self.CLIENTS, "a client never got an acknowledged update")
+        for report in reports:
+            self.assertRegex(report, rb": \d+ records and 0 neighbour cursors, store ", report)
+        print(f"\n  {count[0]} IAMATs sent; generation files left by each SIGKILL: {left}",
+              file=sys.stderr)
+
+    def check_held(self, herd: herd_mod.Herd, clients: list[str], acked: dict[str, bytes],
+                   sent: dict[str, set[bytes]]) -> None:
+        """Clark, just restarted, holds for each client the update it acknowledged last, or
+        a later one that the test sent."""
+        held = herd.records("Clark", clients)
+        lost = [f"{c}: acknowledged {acked[c]!r}, held {held[c]!r}" for c in clients
+                if c in acked and not records.at_least(held[c], acked[c])]
+        strange = [f"{c}: {held[c]!r}" for c in clients
+                   if held[c] is not None and at.parse(held[c]).echo not in sent[c]]
+        self.assertEqual(lost, [], "acknowledged updates lost:\n" + "\n".join(lost[:20]))
+        self.assertEqual(strange, [], "records that no IAMAT made:\n" + "\n".join(strange[:20]))
+
+
 class AloneAfterSigkillTest(fixtures.FreshHerdTestCase):
     """A server killed with SIGKILL and restarted with no neighbour up serves its records
     from its file, byte for byte."""

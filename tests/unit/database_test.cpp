@@ -804,10 +804,20 @@ TEST_F(DatabaseTest, EmptySnapshotReplacesEverything) {
 }
 
 // A server killed at any point of a snapshot comes back with the same records and cursors:
-// opening folds every live generation, whatever state the newest is in.
+// opening folds every live generation, whatever state the newest is in. The files are
+// copied as they are at each step, with the Database open, as SIGKILL would leave them;
+// then the same steps are stopped there and the Database closed, and the next snapshot
+// replaces what the cut one left.
 TEST_F(DatabaseTest, ACrashAtAnyStepOfASnapshotLosesNothing) {
   const std::vector<StoredRecord> expected = {record("b", "AT b5", 5, "Juzang"),
                                               record("c", "AT c3", 3), record("d", "AT d7", 7)};
+  const auto expect_all = [&](const Contents& contents) {
+    expect_same(contents.records, expected);
+    ASSERT_EQ(contents.cursors.size(), 1u);
+    expect_cursor(contents.cursors[0], "Juzang", "0123456789abcdef", 9);
+    EXPECT_EQ(contents.unreadable, 0u);
+    EXPECT_EQ(contents.report.find("damaged"), std::string::npos) << contents.report;
+  };
   // Steps done before the "crash": prepare, begin, a first piece, a second, finish.
   for (int steps = 0; steps <= 5; ++steps) {
     SCOPED_TRACE("crash after " + std::to_string(steps) + " steps");
@@ -825,17 +835,14 @@ TEST_F(DatabaseTest, ACrashAtAnyStepOfASnapshotLosesNothing) {
       if (steps >= 3) database.write_snapshot(std::vector<StoredRecord>{expected[0]});
       if (steps >= 4) database.write_snapshot(std::vector<StoredRecord>{expected[1]});
       if (steps >= 5) database.finish_snapshot();
+      expect_all(open_copy());
     }
     {
       Contents contents;
       Database database(file_, Sync::kWritten, contents);
-      expect_same(contents.records, expected);
-      ASSERT_EQ(contents.cursors.size(), 1u);
-      expect_cursor(contents.cursors[0], "Juzang", "0123456789abcdef", 9);
-      EXPECT_EQ(contents.unreadable, 0u);
+      expect_all(contents);
       EXPECT_EQ(fs::exists(generation(1)), steps < 5);
       EXPECT_EQ(fs::exists(generation(2)), steps >= 1);
-      // The next snapshot, whole, replaces what the cut one left.
       database.write(ChangeBatch{Change::put(8, "c", "AT c8")});
       snapshot(database, {{expected[0], expected[2]}, {record("c", "AT c8", 8)}});
     }

@@ -130,24 +130,6 @@ class JournalFileTest : public testing::DataFileTest {
     return reports.wait_until_held();
   }
 
-  // What the store holds while a Database holds it open, and so locked: what opening a
-  // copy of its files (the anchor, its generations and their WALs) finds. Only while no
-  // snapshot is under way, which would change the files as they are copied.
-  Contents open_copy() {
-    const auto copy = dir_ / "copy" / file_.filename();
-    std::filesystem::remove_all(copy.parent_path());
-    std::filesystem::create_directories(copy.parent_path());
-    const std::string name = file_.filename().string();
-    for (const auto& entry : std::filesystem::directory_iterator(file_.parent_path())) {
-      const std::string found = entry.path().filename().string();
-      if (found.rfind(name, 0) != 0 || found.ends_with("-shm")) continue;
-      std::filesystem::copy_file(entry.path(), copy.parent_path() / found);
-    }
-    Contents contents;
-    const Database reader(copy, Sync::kWritten, contents);
-    return contents;
-  }
-
   // The newest generation's file, where the batches go.
   std::filesystem::path newest_generation() const {
     std::uint64_t newest = 0;

@@ -75,6 +75,24 @@ class DataFileTest : public ::testing::Test {
     return contents;
   }
 
+  // What the store holds while a Database holds it open, and so locked, as a process
+  // killed now would leave it: what opening a copy of its files as they are (the anchor,
+  // its generations and their WALs) finds. Only while nothing writes them.
+  Contents open_copy() {
+    const auto copy = dir_ / "copy" / file_.filename();
+    std::filesystem::remove_all(copy.parent_path());
+    std::filesystem::create_directories(copy.parent_path());
+    const std::string name = file_.filename().string();
+    for (const auto& entry : std::filesystem::directory_iterator(file_.parent_path())) {
+      const std::string found = entry.path().filename().string();
+      if (found.rfind(name, 0) != 0 || found.ends_with("-shm")) continue;
+      std::filesystem::copy_file(entry.path(), copy.parent_path() / found);
+    }
+    Contents contents;
+    const Database reader(copy, Sync::kWritten, contents);
+    return contents;
+  }
+
   std::filesystem::path dir_;
   std::filesystem::path file_;
 };
