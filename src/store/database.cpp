@@ -157,13 +157,7 @@ void Database::create_anchor(Contents& found) {
   found.store_id = new_store_id();
   found.boot = 1;
   store_id_ = found.store_id;
-  const fs::path first = generation_file(file_, 1);
-  try {
-    live_.push_back(std::make_shared<Generation>(Generation::Create{}, first, vfs_.name(),
-                                                 store_id_, 1, sync_));
-  } catch (const sqlite::Failure& failure) {
-    throw in_file(first, failure);
-  }
+  live_.push_back(make_generation(1));
   // Synced whatever the configured mode: a store id lost to a power cut would come back as
   // a different one, and neighbours would take this for another store.
   exec(db, "PRAGMA synchronous=FULL");
@@ -232,7 +226,8 @@ void Database::open_existing(bool zero_length, Contents& found) {
   anchor_has_records_ =
       sqlite::single_text(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'log'") != "0";
   if (anchor_has_records_) Generation::read_tables(db, folded);
-  open_generations(first, folded);
+  const std::vector<std::uint64_t> numbers = generation_numbers(file_);
+  open_generations(first, numbers, folded);
 
   // The boot number tells neighbours this store restarted; were it lost to a power cut, a
   // later boot would repeat it, so it is synced whatever the configured mode, as is every
@@ -254,7 +249,7 @@ void Database::open_existing(bool zero_length, Contents& found) {
   // Generations older than the first live one were replaced by a whole snapshot, and a
   // crash before their deletion left them.
   std::string removed;
-  for (const std::uint64_t number : generation_numbers(file_)) {
+  for (const std::uint64_t number : numbers) {
     if (number >= live_.front()->number()) break;
     if (remove_generation(generation_file(file_, number))) {
       removed += (removed.empty() ? "" : ", ") + generation_file(file_, number).string();
@@ -275,19 +270,12 @@ void Database::open_existing(bool zero_length, Contents& found) {
 
 // Every generation from `first` on, in order, up to the first number with no file; any
 // file numbered beyond that is not one that this store made.
-void Database::open_generations(std::uint64_t first, Folded& folded) {
-  const std::vector<std::uint64_t> numbers = generation_numbers(file_);
+void Database::open_generations(std::uint64_t first, const std::vector<std::uint64_t>& numbers,
+                                Folded& folded) {
   std::uint64_t number = first;
   if (first == 0) {
     // A store from before generations: its first is made now, and takes the batches.
-    number = numbers.empty() ? 1 : numbers.back() + 1;
-    const fs::path made = generation_file(file_, number);
-    try {
-      live_.push_back(std::make_shared<Generation>(Generation::Create{}, made, vfs_.name(),
-                                                   store_id_, number, sync_));
-    } catch (const sqlite::Failure& failure) {
-      throw in_file(made, failure);
-    }
+    live_.push_back(make_generation(numbers.empty() ? 1 : numbers.back() + 1));
     return;
   }
   for (; std::binary_search(numbers.begin(), numbers.end(), number); ++number) {
@@ -302,6 +290,16 @@ void Database::open_generations(std::uint64_t first, Folded& folded) {
   if (live_.empty()) damaged(generation_file(file_, first).string() + " is missing");
   if (numbers.back() >= number) {
     damaged(generation_file(file_, numbers.back()).string() + " is not in sequence");
+  }
+}
+
+std::shared_ptr<Generation> Database::make_generation(std::uint64_t number) const {
+  const fs::path file = generation_file(file_, number);
+  try {
+    return std::make_shared<Generation>(Generation::Create{}, file, vfs_.name(), store_id_, number,
+                                        sync_);
+  } catch (const sqlite::Failure& failure) {
+    throw in_file(file, failure);
   }
 }
 
@@ -328,13 +326,10 @@ bool Database::checkpoint() {
 
 void Database::prepare_snapshot() {
   if (next_) return;
-  const std::uint64_t number = live_.back()->number() + 1;
-  const fs::path file = generation_file(file_, number);
   try {
-    next_ = std::make_shared<Generation>(Generation::Create{}, file, vfs_.name(), store_id_, number,
-                                         sync_);
+    next_ = make_generation(live_.back()->number() + 1);
   } catch (const sqlite::Failure& failure) {
-    throw StoreError("cannot create data file " + file.string() + ": " + failure.what());
+    throw StoreError(std::string("cannot create data file ") + failure.what());
   }
 }
 

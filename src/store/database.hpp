@@ -108,7 +108,11 @@ class Database {
   void open_existing(bool zero_length, Contents& found);
   void create_new(Contents& found);
   void create_anchor(Contents& found);
-  void open_generations(std::uint64_t first, Folded& folded);
+  // `numbers`: of the generation files there, in order (file_set.hpp).
+  void open_generations(std::uint64_t first, const std::vector<std::uint64_t>& numbers,
+                        Folded& folded);
+  // Makes generation `number`'s file; throws sqlite::Failure naming it.
+  std::shared_ptr<Generation> make_generation(std::uint64_t number) const;
   void abandon() noexcept;
 
   std::filesystem::path file_;

@@ -31,12 +31,16 @@ bool present(const fs::path& path) {
   return fs::exists(fs::symlink_status(path, error));
 }
 
-void sync_directory(const fs::path& file) {
-  const fs::path directory = file.has_parent_path() ? file.parent_path() : fs::path(".");
-  const int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
-  ::fsync(fd);
+bool sync_file(const fs::path& file) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool synced = ::fsync(fd) == 0;
   ::close(fd);
+  return synced;
+}
+
+void sync_directory(const fs::path& file) {
+  sync_file(file.has_parent_path() ? file.parent_path() : fs::path("."));
 }
 
 fs::path generation_file(const fs::path& anchor, std::uint64_t number) {
@@ -76,42 +80,31 @@ bool remove_generation(const fs::path& file) {
 }
 
 Moves move_aside(const fs::path& anchor, bool with_anchor) {
-  std::vector<std::string> suffixes;  // after the anchor's name: "" for itself
-  if (with_anchor) suffixes.emplace_back();
+  // Each name after the anchor's: its own, then each generation's, each with its siblings.
+  std::vector<std::string> stems = {""};
   for (const std::uint64_t number : generation_numbers(anchor)) {
-    suffixes.push_back("." + std::to_string(number));
+    stems.push_back("." + std::to_string(number));
+  }
+  std::vector<std::string> suffixes;
+  for (const std::string& stem : stems) {
+    suffixes.push_back(stem);
+    for (const std::string_view sibling : kSiblings)
+      suffixes.push_back(stem + std::string(sibling));
   }
   fs::path target;
   for (unsigned n = 1;; ++n) {
     target = with_suffix(anchor, ".damaged-" + std::to_string(n));
-    bool taken = false;
-    for (const std::string& suffix : suffixes) {
-      const fs::path name = with_suffix(target, suffix);
-      taken = taken || present(name);
-      for (const std::string_view sibling : kSiblings) {
-        taken = taken || present(with_suffix(name, sibling));
-      }
+    if (std::none_of(suffixes.begin(), suffixes.end(), [&](const std::string& suffix) {
+          return present(with_suffix(target, suffix));
+        })) {
+      break;
     }
-    // Siblings of the anchor move even when the anchor itself does not.
-    for (const std::string_view sibling : kSiblings) {
-      taken = taken || present(with_suffix(target, sibling));
-    }
-    if (!taken) break;
   }
   Moves moves;
-  const auto add = [&](const fs::path& from, const fs::path& to) {
-    if (present(from)) moves.emplace_back(from, to);
-  };
-  if (!with_anchor) {
-    for (const std::string_view sibling : kSiblings) {
-      add(with_suffix(anchor, sibling), with_suffix(target, sibling));
-    }
-  }
   for (const std::string& suffix : suffixes) {
-    add(with_suffix(anchor, suffix), with_suffix(target, suffix));
-    for (const std::string_view sibling : kSiblings) {
-      add(with_suffix(anchor, suffix + std::string(sibling)),
-          with_suffix(target, suffix + std::string(sibling)));
+    if (suffix.empty() && !with_anchor) continue;
+    if (present(with_suffix(anchor, suffix))) {
+      moves.emplace_back(with_suffix(anchor, suffix), with_suffix(target, suffix));
     }
   }
   for (const auto& [from, to] : moves) {

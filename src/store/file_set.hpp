@@ -17,6 +17,9 @@ std::filesystem::path with_suffix(const std::filesystem::path& file, std::string
 // Whether anything, a dangling symlink included, has the name.
 bool present(const std::filesystem::path& path);
 
+// Syncs a file to disk; false if it could not be opened or synced.
+bool sync_file(const std::filesystem::path& file);
+
 // SQLite syncs the directory when it creates its journals but not the database file itself,
 // and a rename or a deletion is durable only once its directory is. Best effort: there is
 // nothing to do on failure.

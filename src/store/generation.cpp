@@ -1,8 +1,6 @@
 #include "store/generation.hpp"
 
-#include <fcntl.h>
 #include <sqlite3.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <utility>
@@ -17,12 +15,8 @@ using sqlite::exec;
 using sqlite::step;
 using sqlite::Use;
 
-void fsync_file(const std::filesystem::path& file) {
-  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;  // a WAL that a checkpoint has deleted holds nothing
-  const int synced = ::fsync(fd);
-  ::close(fd);
-  if (synced != 0) throw StoreError("cannot sync " + file.string());
+void write_cursor(sqlite3* db, sqlite3_stmt* upsert, const StoredCursor& cursor) {
+  Use(db, upsert).text(cursor.neighbour).text(cursor.store_id).integer(cursor.lsn).run();
 }
 
 }  // namespace
@@ -64,7 +58,7 @@ Generation::Generation(Create, std::filesystem::path file, const char* vfs,
     db_ = sqlite::open_wal(file_, SQLITE_OPEN_READWRITE, vfs_);
     ready_for_writes(sync);
   } catch (...) {
-    abandon();
+    retire();
     remove_generation(making);
     throw;
   }
@@ -79,7 +73,7 @@ Generation::Generation(std::filesystem::path file, const char* vfs, const std::s
     read_tables(db_.get(), into);
     ready_for_writes(sync);
   } catch (...) {
-    abandon();
+    retire();  // a file refused is left as it was found
     throw;
   }
 }
@@ -196,18 +190,6 @@ void Generation::prepare_statements() {
       " ON CONFLICT(neighbour) DO UPDATE SET store_id = excluded.store_id, lsn = excluded.lsn");
 }
 
-void Generation::abandon() noexcept {
-  checkpointer_.reset();
-  sqlite::leave_as_found(db_.get());
-  begin_.reset();
-  commit_.reset();
-  rollback_.reset();
-  log_.reset();
-  snapshot_.reset();
-  cursor_.reset();
-  db_.reset();
-}
-
 void Generation::retire() noexcept {
   sqlite::leave_as_found(db_.get());
   sqlite::leave_as_found(checkpointer_.get());
@@ -242,9 +224,7 @@ void Generation::write(const ChangeBatch& batch) {
   transaction([&](sqlite3* db) {
     const std::string& lines = batch.record_lines();
     if (!lines.empty()) Use(db, log_.get()).integer(batch.last_seq()).blob(lines).run();
-    for (const StoredCursor& cursor : batch.cursors()) {
-      Use(db, cursor_.get()).text(cursor.neighbour).text(cursor.store_id).integer(cursor.lsn).run();
-    }
+    for (const StoredCursor& cursor : batch.cursors()) write_cursor(db, cursor_.get(), cursor);
   });
 }
 
@@ -257,16 +237,17 @@ void Generation::write_snapshot(std::span<const StoredRecord> records) {
 void Generation::write_cursors(const std::map<std::string, StoredCursor>& cursors) {
   if (cursors.empty()) return;
   transaction([&](sqlite3* db) {
-    for (const auto& [neighbour, cursor] : cursors) {
-      Use(db, cursor_.get()).text(cursor.neighbour).text(cursor.store_id).integer(cursor.lsn).run();
-    }
+    for (const auto& [neighbour, cursor] : cursors) write_cursor(db, cursor_.get(), cursor);
   });
 }
 
 void Generation::sync_to_disk() const {
-  fsync_file(file_);
-  fsync_file(with_suffix(file_, "-wal"));
-  sync_directory(file_);  // where the WAL's name is, made after the file's was synced
+  // A WAL that a checkpoint has deleted holds nothing. The directory holds the WAL's name,
+  // made after the file's was synced.
+  for (const auto& file : {file_, with_suffix(file_, "-wal")}) {
+    if (!sync_file(file) && present(file)) throw StoreError("cannot sync " + file.string());
+  }
+  sync_directory(file_);
 }
 
 // PASSIVE: copies what it can without waiting for the writer, which goes on appending to

@@ -73,7 +73,7 @@ class Generation {
   // power cut.
   void sync_to_disk() const;
 
-  // The file is about to be deleted: closing it leaves its WAL alone.
+  // Closing the file will leave its WAL alone: it is about to be deleted, or was refused.
   void retire() noexcept;
 
   // As Database's (database.hpp).
@@ -91,7 +91,6 @@ class Generation {
   void ready_for_writes(Sync sync);
   void prepare_statements();
   void roll_back() noexcept;
-  void abandon() noexcept;
   template <typename Body>
   void transaction(Body&& body);
 
