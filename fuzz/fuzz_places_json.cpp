@@ -4,6 +4,7 @@
 // collapse_newlines must leave no blank line and no trailing newline, so that a client can
 // find the end of a reply at its first "\n\n".
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -11,7 +12,6 @@
 #include <string_view>
 
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include "fuzz_support.hpp"
@@ -28,6 +28,38 @@ std::optional<boost::json::value> parse_json(std::string_view text) {
   boost::json::value value = boost::json::parse(text, error);
   if (error) return std::nullopt;
   return value;
+}
+
+// Whether two parsed values hold the same. Boost.JSON 1.81 does not read every number to
+// the nearest double: the same digits may come out an ulp or so apart depending on what
+// follows them (`99.99999999999993080,` and `99.99999999999993080  ]`), so doubles are
+// compared to within a relative 1e-13, and NaN (it reads `0e309` so) equals NaN.
+bool same(const boost::json::value& a, const boost::json::value& b) {
+  if (a.is_double() && b.is_double()) {
+    const double x = a.get_double();
+    const double y = b.get_double();
+    if (std::isnan(x) || std::isnan(y)) return std::isnan(x) && std::isnan(y);
+    return x == y || std::fabs(x - y) <= 1e-13 * std::max(std::fabs(x), std::fabs(y));
+  }
+  if (a.kind() != b.kind()) return false;
+  if (const auto* array = a.if_array()) {
+    const auto& other = b.get_array();
+    if (array->size() != other.size()) return false;
+    for (std::size_t i = 0; i < array->size(); ++i) {
+      if (!same((*array)[i], other[i])) return false;
+    }
+    return true;
+  }
+  if (const auto* object = a.if_object()) {
+    const auto& other = b.get_object();
+    if (object->size() != other.size()) return false;
+    for (const auto& [key, value] : *object) {
+      const auto* match = other.if_contains(key);
+      if (match == nullptr || !same(value, *match)) return false;
+    }
+    return true;
+  }
+  return a == b;
 }
 
 // True when `part` is `whole` with some bytes left out and none added or moved: the
@@ -59,8 +91,7 @@ void check_trim(std::string_view body, int bound) {
   }
   const std::optional<boost::json::value> parsed = parse_json(*trimmed);
   require(parsed.has_value(), "a trimmed body is still JSON");
-  // Compared as serialised: Boost.JSON 1.81 reads `0e309` as NaN, which equals nothing.
-  require(boost::json::serialize(*parsed) == boost::json::serialize(expected),
+  require(same(*parsed, expected),
           "the first `bound` results are kept, every other value unchanged");
   // Duplicate keys: the parser keeps one `results`, the trimmer cuts each. With one key
   // spelt one way, a body with nothing to cut must come back byte for byte.
