@@ -362,13 +362,12 @@ void Database::finish_snapshot() {
   newest->sync_to_disk();
   sqlite3* db = anchor_.get();
   try {
-    exec(db, "BEGIN IMMEDIATE");
-    exec(db, "UPDATE meta SET value = '" + std::to_string(newest->number()) +
-                 "' WHERE key = 'generation'");
-    if (anchor_has_records_) exec(db, "DROP TABLE log; DROP TABLE snapshot; DROP TABLE cursors");
-    exec(db, "COMMIT");
+    sqlite::transaction(db, sqlite::TransactionStatements::prepare(db), [&] {
+      exec(db, "UPDATE meta SET value = '" + std::to_string(newest->number()) +
+                   "' WHERE key = 'generation'");
+      if (anchor_has_records_) exec(db, "DROP TABLE log; DROP TABLE snapshot; DROP TABLE cursors");
+    });
   } catch (const sqlite::Failure& failure) {
-    if (sqlite3_get_autocommit(db) == 0) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
     throw StoreError("cannot write data file " + file_.string() + ": " + failure.what());
   }
   anchor_has_records_ = false;

@@ -180,9 +180,7 @@ void Generation::prepare_statements() {
   const auto keep = [db](std::string_view sql) {
     return sqlite::prepare(db, sql, SQLITE_PREPARE_PERSISTENT);
   };
-  begin_ = keep("BEGIN IMMEDIATE");
-  commit_ = keep("COMMIT");
-  rollback_ = keep("ROLLBACK");
+  transaction_ = sqlite::TransactionStatements::prepare(db);
   log_ = keep("INSERT INTO log(seq, data) VALUES(?, ?)");
   snapshot_ = keep("INSERT INTO snapshot(data) VALUES(?)");
   cursor_ = keep(
@@ -195,27 +193,13 @@ void Generation::retire() noexcept {
   sqlite::leave_as_found(checkpointer_.get());
 }
 
-void Generation::roll_back() noexcept {
-  // SQLite has already rolled back after some errors (disk full, I/O); a ROLLBACK then
-  // would only fail.
-  if (sqlite3_get_autocommit(db_.get()) != 0) return;
-  sqlite3_step(rollback_.get());
-  sqlite3_reset(rollback_.get());
-}
-
 template <typename Body>
 void Generation::transaction(Body&& body) {
   sqlite3* db = db_.get();
   try {
-    Use(db, begin_.get()).run();
-    body(db);
-    Use(db, commit_.get()).run();
+    sqlite::transaction(db, transaction_, [&] { body(db); });
   } catch (const sqlite::Failure& failure) {
-    roll_back();
     throw StoreError("cannot write data file " + file_.string() + ": " + failure.what());
-  } catch (...) {
-    roll_back();
-    throw;
   }
 }
 

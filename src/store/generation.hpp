@@ -90,7 +90,6 @@ class Generation {
   void check_file(const std::string& store_id);
   void ready_for_writes(Sync sync);
   void prepare_statements();
-  void roll_back() noexcept;
   template <typename Body>
   void transaction(Body&& body);
 
@@ -102,9 +101,7 @@ class Generation {
   // Used only by checkpoint(). Declared after db_, so that db_ is the last connection to
   // close: it then copies the WAL into the file and deletes it.
   sqlite::Connection checkpointer_;
-  sqlite::Statement begin_;
-  sqlite::Statement commit_;
-  sqlite::Statement rollback_;
+  sqlite::TransactionStatements transaction_;
   sqlite::Statement log_;
   sqlite::Statement snapshot_;
   sqlite::Statement cursor_;

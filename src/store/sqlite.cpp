@@ -106,6 +106,18 @@ Statement prepare(sqlite3* db, std::string_view sql, unsigned flags) {
   return statement;
 }
 
+TransactionStatements TransactionStatements::prepare(sqlite3* db) {
+  return TransactionStatements{sqlite::prepare(db, "BEGIN IMMEDIATE", SQLITE_PREPARE_PERSISTENT),
+                               sqlite::prepare(db, "COMMIT", SQLITE_PREPARE_PERSISTENT),
+                               sqlite::prepare(db, "ROLLBACK", SQLITE_PREPARE_PERSISTENT)};
+}
+
+void roll_back(sqlite3* db, const TransactionStatements& statements) noexcept {
+  if (sqlite3_get_autocommit(db) != 0) return;
+  sqlite3_step(statements.rollback.get());
+  sqlite3_reset(statements.rollback.get());
+}
+
 bool step(sqlite3* db, sqlite3_stmt* statement) {
   const int code = sqlite3_step(statement);
   if (code == SQLITE_ROW) return true;

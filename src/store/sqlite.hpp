@@ -1,6 +1,7 @@
 // What the store's files share in talking to SQLite: a connection and its statements as
-// owned handles, a statement run once with its parameters, readers for columns of a
-// file that may not be ours, and a failure that says whether a file is damaged.
+// owned handles, a statement run once with its parameters, a transaction, readers for
+// columns of a file that may not be ours, and a failure that says whether a file is
+// damaged.
 //
 // A Failure carries SQLite's result code. Whether it means damage (move the file aside) or
 // a file that is sound but cannot be used now (locked, read-only, disk full) is
@@ -92,5 +93,32 @@ class Use {
   sqlite3_stmt* statement_;
   int index_ = 0;
 };
+
+// The statements that begin, commit and roll back a transaction on one connection,
+// prepared once and kept: a busy server commits every turn.
+struct TransactionStatements {
+  static TransactionStatements prepare(sqlite3* db);
+  Statement begin;  // BEGIN IMMEDIATE
+  Statement commit;
+  Statement rollback;
+};
+
+// Rolls back the transaction open on `db`, if SQLite has not already: it has after some
+// errors (disk full, I/O), and a ROLLBACK then would only fail.
+void roll_back(sqlite3* db, const TransactionStatements& statements) noexcept;
+
+// Runs `body()` in one transaction. Whatever `body` or the commit throws, the transaction
+// is rolled back before the exception goes on.
+template <typename Body>
+void transaction(sqlite3* db, const TransactionStatements& statements, Body&& body) {
+  try {
+    Use(db, statements.begin.get()).run();
+    body();
+    Use(db, statements.commit.get()).run();
+  } catch (...) {
+    roll_back(db, statements);
+    throw;
+  }
+}
 
 }  // namespace herd::store::sqlite

@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
@@ -387,8 +388,15 @@ TEST_F(JournalFileTest, BatchesWhileASnapshotIsWrittenAreKept) {
     std::map<std::string, std::uint64_t> lsn_of;
   };
   auto store = std::make_shared<Store>();
+  // The snapshot reads nothing until a turn has run during it, so that one surely has,
+  // however the two threads are scheduled.
+  auto turns_during = std::make_shared<std::atomic<int>>(0);
   SnapshotSource source{
-      [store](std::uint64_t after, std::uint64_t up_to, std::size_t limit) {
+      [store, turns_during](std::uint64_t after, std::uint64_t up_to, std::size_t limit) {
+        const auto give_up = std::chrono::steady_clock::now() + 30s;
+        while (turns_during->load() == 0 && std::chrono::steady_clock::now() < give_up) {
+          std::this_thread::sleep_for(1ms);
+        }
         const std::lock_guard lock(store->mutex);
         std::vector<StoredRecord> records;
         for (auto it = store->by_lsn.upper_bound(after);
@@ -424,15 +432,14 @@ TEST_F(JournalFileTest, BatchesWhileASnapshotIsWrittenAreKept) {
       on.loop.run_queued();
     }
     const auto deadline = std::chrono::steady_clock::now() + 30s;
-    int turns_during = 0;
     while (std::filesystem::exists(file_.string() + ".1") &&
            std::chrono::steady_clock::now() < deadline) {
       for (int i = 0; i < 50; ++i) put();
       on.loop.run_queued();
-      ++turns_during;
+      ++*turns_during;
     }
     ASSERT_FALSE(std::filesystem::exists(file_.string() + ".1"));
-    EXPECT_GT(turns_during, 0);
+    EXPECT_GT(turns_during->load(), 0);
     for (int i = 0; i < 50; ++i) put();
     on.loop.run_queued();
     ASSERT_TRUE(on.reports.wait_for_commit(seq));
