@@ -142,12 +142,22 @@ Database::~Database() = default;
 
 void Database::create_new(Contents& found) {
   try {
-    anchor_ = sqlite::open_wal(file_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, vfs_.name());
+    open_anchor(SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     create_anchor(found);
   } catch (const sqlite::Failure& failure) {
     abandon();
     throw StoreError("cannot create data file " + file_.string() + ": " + failure.what());
   }
+}
+
+void Database::open_anchor(int flags) {
+  anchor_ = sqlite::open_wal(file_, flags, vfs_.name());
+  // Every write of the anchor is synced, whatever the configured mode: a store id lost to a
+  // power cut would come back as a different one, and neighbours would take this for
+  // another store; a boot count lost would be repeated by a later boot, which neighbours
+  // would not take for a restart; a generation named and then lost would point at files
+  // already deleted.
+  exec(anchor_.get(), "PRAGMA synchronous=FULL");
 }
 
 // The first generation first, then the anchor that names it: a crash between the two
@@ -158,9 +168,6 @@ void Database::create_anchor(Contents& found) {
   found.boot = 1;
   store_id_ = found.store_id;
   live_.push_back(make_generation(1));
-  // Synced whatever the configured mode: a store id lost to a power cut would come back as
-  // a different one, and neighbours would take this for another store.
-  exec(db, "PRAGMA synchronous=FULL");
   exec(db,
        "BEGIN IMMEDIATE;"
        "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
@@ -172,7 +179,7 @@ void Database::create_anchor(Contents& found) {
 }
 
 void Database::open_existing(bool zero_length, Contents& found) {
-  anchor_ = sqlite::open_wal(file_, SQLITE_OPEN_READWRITE, vfs_.name());
+  open_anchor(SQLITE_OPEN_READWRITE);
   sqlite3* db = anchor_.get();
   sqlite::quick_check(db);
 
@@ -229,10 +236,8 @@ void Database::open_existing(bool zero_length, Contents& found) {
   const std::vector<std::uint64_t> numbers = generation_numbers(file_);
   open_generations(first, numbers, folded);
 
-  // The boot number tells neighbours this store restarted; were it lost to a power cut, a
-  // later boot would repeat it, so it is synced whatever the configured mode, as is every
-  // write of the anchor.
-  exec(db, "PRAGMA synchronous=FULL");
+  // The boot number tells neighbours this store restarted (synced, as every write of the
+  // anchor: open_anchor).
   found.boot = boot + 1;
   {
     const sqlite::Statement update = sqlite::prepare(

@@ -55,7 +55,6 @@ std::string make_store_id();
 
 class Database {
  public:
-  static constexpr int kCheckpointPages = Generation::kCheckpointPages;
   static constexpr std::uint64_t kCheckpointBytes = Generation::kCheckpointBytes;
 
   // Opens or creates `file` (and its directory) and its generations. Throws StoreError,
@@ -105,6 +104,8 @@ class Database {
   const std::filesystem::path& file() const { return file_; }
 
  private:
+  // Opens the anchor file, through open_wal(), with every write synced.
+  void open_anchor(int flags);
   void open_existing(bool zero_length, Contents& found);
   void create_new(Contents& found);
   void create_anchor(Contents& found);

@@ -189,11 +189,4 @@ void Use::run() {
   if (code != SQLITE_DONE) fail(db_, code);
 }
 
-std::optional<std::int64_t> Use::integer_result() {
-  const int code = sqlite3_step(statement_);
-  if (code != SQLITE_ROW) fail(db_, code == SQLITE_DONE ? SQLITE_CORRUPT : code);
-  if (sqlite3_column_type(statement_, 0) == SQLITE_NULL) return std::nullopt;
-  return sqlite3_column_int64(statement_, 0);
-}
-
 }  // namespace herd::store::sqlite

@@ -11,7 +11,6 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
-#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -85,8 +84,6 @@ class Use {
   Use& blob(const std::string& value);
   Use& integer(std::uint64_t value);
   void run();
-  // The first column of the one row a query gives, nullopt for NULL.
-  std::optional<std::int64_t> integer_result();
 
  private:
   sqlite3* db_;
