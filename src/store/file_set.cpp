@@ -51,9 +51,12 @@ std::vector<std::uint64_t> generation_numbers(const fs::path& anchor) {
   const fs::path directory = anchor.has_parent_path() ? anchor.parent_path() : fs::path(".");
   const std::string prefix = anchor.filename().string() + ".";
   std::vector<std::uint64_t> numbers;
+  // A directory that cannot be read must not pass for one without generations: the store
+  // would then be taken for damaged, and moved aside without them.
   std::error_code error;
-  for (const auto& entry : fs::directory_iterator(directory, error)) {
-    const std::string name = entry.path().filename().string();
+  fs::directory_iterator it(directory, error);
+  for (; !error && it != fs::directory_iterator(); it.increment(error)) {
+    const std::string name = it->path().filename().string();
     if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
     const char* begin = name.data() + prefix.size();
     const char* end = name.data() + name.size();
@@ -62,6 +65,9 @@ std::vector<std::uint64_t> generation_numbers(const fs::path& anchor) {
     // Digits only, as generation_file() writes them: not "1-wal", "01" or "damaged-1".
     if (failed != std::errc() || stop != end || *begin == '0') continue;
     numbers.push_back(number);
+  }
+  if (error) {
+    throw StoreError("cannot list directory " + directory.string() + ": " + error.message());
   }
   std::sort(numbers.begin(), numbers.end());
   return numbers;

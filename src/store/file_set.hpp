@@ -27,7 +27,8 @@ void sync_directory(const std::filesystem::path& file);
 
 std::filesystem::path generation_file(const std::filesystem::path& anchor, std::uint64_t number);
 
-// The numbers of the generation files beside `anchor`, in order.
+// The numbers of the generation files beside `anchor`, in order. Throws StoreError if the
+// directory cannot be read.
 std::vector<std::uint64_t> generation_numbers(const std::filesystem::path& anchor);
 
 // Deletes a generation's file and its siblings, which must not be in use by SQLite but

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "store/checkpointer.hpp"
+#include "store/file_set.hpp"
 #include "store_test_support.hpp"
 
 namespace herd::store {
@@ -630,6 +631,20 @@ TEST_F(DatabaseTest, DirectoryThatCannotBeMadeThrows) {
     FAIL() << "no StoreError";
   } catch (const StoreError& e) {
     EXPECT_NE(std::string(e.what()).find((blocker / "sub").string()), std::string::npos)
+        << e.what();
+  }
+}
+
+// A directory that cannot be read is not one without generations: the store would be taken
+// for damaged. (Root reads any directory, so a missing one stands in for it here.)
+TEST_F(DatabaseTest, GenerationsOfADirectoryThatCannotBeReadAreNotNone) {
+  const fs::path missing = dir_ / "missing";
+  try {
+    generation_numbers(missing / "Clark.db");
+    FAIL() << "no StoreError";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot list directory " + missing.string()),
+              std::string::npos)
         << e.what();
   }
 }
