@@ -28,7 +28,7 @@ using sqlite::Use;
 constexpr std::string_view kFormat = "3";
 constexpr std::string_view kFormatBeforeGenerations = "2";
 constexpr std::uintmax_t kSmallestDatabase = 512;  // SQLite's smallest page
-// One server a store, with two connections to its newest generation: SQLite's "unix-excl"
+// One server a store, with two connections to each live generation: SQLite's "unix-excl"
 // takes an exclusive lock on a file at the first read and holds it until the last
 // connection closes, so a second server given the same anchor cannot use it, while the
 // checkpointer's connection in this process can. It keeps the WAL's index in this
@@ -158,6 +158,10 @@ void Database::open_anchor(int flags) {
   // would not take for a restart; a generation named and then lost would point at files
   // already deleted.
   exec(anchor_.get(), "PRAGMA synchronous=FULL");
+  // The tables of a store from before generations go with the first snapshot, dropped from
+  // the anchor, which stays: the pages they free are zeroed, not left with the locations in
+  // them. Debian builds SQLite so; saying it here makes every build do it.
+  exec(anchor_.get(), "PRAGMA secure_delete=ON");
 }
 
 // The first generation first, then the anchor that names it: a crash between the two

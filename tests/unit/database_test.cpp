@@ -1026,6 +1026,9 @@ TEST_F(DatabaseTest, AFileFromBeforeGenerationsIsReadAndKept) {
   EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(query, 0)), "meta");
   sqlite3_finalize(query);
   sqlite3_close(db);
+  // What the dropped tables held is gone from the anchor, not left in its free pages.
+  EXPECT_EQ(read_file(file_).find("AT a1"), std::string::npos);
+  EXPECT_EQ(read_file(file_).find("Juzang"), std::string::npos);
 }
 
 TEST_F(DatabaseTest, LoggedChangesCountsRecordChangesSinceTheLastSnapshot) {
