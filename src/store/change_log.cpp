@@ -137,12 +137,21 @@ bool ChangeFold::add_line(std::string_view line) {
 }
 
 std::vector<StoredRecord> ChangeFold::records() && {
+  // Sorted by their LSN alone, inline, rather than through pointers to the entries: a
+  // comparison that reached into the table would miss the cache at every step.
+  std::vector<std::pair<std::uint64_t, Table::value_type*>> puts;
+  puts.reserve(latest_.size());
+  for (auto& entry : latest_) {
+    if (!entry.second.erased) puts.emplace_back(entry.second.lsn, &entry);
+  }
+  std::sort(puts.begin(), puts.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<StoredRecord> records;
-  records.reserve(latest_.size());
-  for (auto& [client, latest] : latest_) {
-    if (latest.erased) continue;
+  records.reserve(puts.size());
+  for (const auto& [lsn, entry] : puts) {
+    Latest& latest = entry->second;
     records.push_back(
-        StoredRecord{client, std::move(latest.at_line), latest.lsn, std::move(latest.source)});
+        StoredRecord{entry->first, std::move(latest.at_line), lsn, std::move(latest.source)});
   }
   latest_.clear();
   return records;

@@ -59,7 +59,8 @@ class ChangeFold {
  public:
   // Folds in one row; returns the number of lines that could not be read.
   std::size_t add(std::string_view row);
-  // The clients whose newest change is a put.
+  // The clients whose newest change is a put, oldest first (by LSN), the order in which
+  // the store indexes them at no cost (record_store.hpp).
   std::vector<StoredRecord> records() &&;
 
  private:
@@ -70,8 +71,9 @@ class ChangeFold {
     std::string source;
     std::string at_line;
   };
+  using Table = std::unordered_map<std::string, Latest>;
   bool add_line(std::string_view line);
-  std::unordered_map<std::string, Latest> latest_;
+  Table latest_;
 };
 
 }  // namespace herd::store

@@ -28,6 +28,7 @@ RecordStore::Restored RecordStore::restore(std::vector<StoredRecord> records,
                                            protocol::Timestamp now) {
   std::lock_guard lock(mutex_);
   Restored restored;
+  records_.reserve(records.size());
   for (auto& row : records) {
     auto request = protocol::parse_request(row.at_line);
     auto* at = std::get_if<protocol::At>(&request);
@@ -41,7 +42,7 @@ RecordStore::Restored RecordStore::restore(std::vector<StoredRecord> records,
       continue;
     }
     auto [it, inserted] = records_.try_emplace(
-        row.client, Entry{std::move(at->record), row.lsn, std::move(row.source), {}});
+        std::move(row.client), Entry{std::move(at->record), row.lsn, std::move(row.source), {}});
     index(it->second);
     ++restored.records;
   }

@@ -200,6 +200,35 @@ TEST(ChangeFold, PutAfterEraseRestores) {
   } while (std::next_permutation(order.begin(), order.end()));
 }
 
+TEST(ChangeFold, RecordsComeOldestFirst) {
+  // Many clients, so that the table's own order is not LSN order by chance; rows and
+  // lines in no order, and a client whose newest put came after others' (kiwi).
+  ChangeFold fold;
+  std::vector<std::uint64_t> expected;
+  std::string row;
+  for (std::uint64_t i = 0; i < 200; ++i) {
+    const std::uint64_t lsn = 1000 + (i * 7919) % 200;  // every LSN of 1000..1199 once
+    row += "P " + std::to_string(lsn) + " client" + std::to_string(i) + " @ AT x\n";
+    expected.push_back(lsn);
+    if (i % 50 == 49) {
+      EXPECT_EQ(fold.add(row), 0u);
+      row.clear();
+    }
+  }
+  EXPECT_EQ(fold.add("P 5 kiwi @ AT old\nP 2000 kiwi @ AT new\nP 7 pear @ AT gone\n"), 0u);
+  EXPECT_EQ(fold.add("E 2001 pear\n"), 0u);
+  expected.push_back(2000);
+  std::sort(expected.begin(), expected.end());
+
+  const auto records = std::move(fold).records();
+  std::vector<std::uint64_t> lsns;
+  lsns.reserve(records.size());
+  for (const auto& record : records) lsns.push_back(record.lsn);
+  EXPECT_EQ(lsns, expected);
+  expect_record(records.back(), "kiwi", "AT new", 2000, "");
+  expect_record(records.front(), "client0", "AT x", 1000, "");
+}
+
 TEST(ChangeFold, EraseOfAnUnknownClientLeavesNothing) {
   EXPECT_TRUE(fold({"E 3 never-there\n"}).empty());
 }
