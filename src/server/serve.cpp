@@ -162,14 +162,22 @@ int serve(const config::HerdConfig& herd, std::string_view name, const ServeOpti
   asio::io_context io(static_cast<int>(threads));
   log::EventLog log(herd.log, self->name);
   log.defer_flushes([&io](std::function<void()> work) { asio::post(io, std::move(work)); });
+  // Signals are caught from before the server opens its data files until after it has
+  // closed them. A SIGHUP meanwhile (logrotate's) waits for the loop instead of ending the
+  // process, and so does a SIGINT or SIGTERM: a stop asked during start-up happens once the
+  // server runs, and a second one during a stop is absorbed. Ctrl-C under `herd up` sends
+  // both, the terminal's SIGINT and then up's SIGTERM, and killed half way through closing
+  // its files a server would leave them to be recovered at its next start.
+  const auto signal_strand = asio::make_strand(io);
+  asio::signal_set hangup(signal_strand, SIGHUP);
+  asio::signal_set signals(signal_strand, SIGINT, SIGTERM);
+
   std::string secret = link_secret(herd, *self, log);
   Server server(io, herd, *self, make_places_source(io, herd, log), std::move(secret), log);
   server.start();
 
-  // SIGHUP reopens the log, for logrotate. Both signal sets share a strand, as the stop
-  // cancels the wait for SIGHUP that a SIGHUP's handler may be renewing.
-  const auto signal_strand = asio::make_strand(io);
-  asio::signal_set hangup(signal_strand, SIGHUP);
+  // Both signal sets share a strand, as the stop cancels the wait for SIGHUP that a
+  // SIGHUP's handler may be renewing.
   std::function<void(const boost::system::error_code&, int)> on_hangup =
       [&](const boost::system::error_code& error, int) {
         if (error) return;
@@ -177,8 +185,6 @@ int serve(const config::HerdConfig& herd, std::string_view name, const ServeOpti
         hangup.async_wait(on_hangup);
       };
   hangup.async_wait(on_hangup);
-
-  asio::signal_set signals(signal_strand, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& error, int signal) {
     if (error) return;
     log.event(self->name + " stopping on signal " + std::to_string(signal));

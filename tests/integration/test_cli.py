@@ -183,6 +183,24 @@ class UpTest(unittest.TestCase):
         for name in NAMES:
             self.assertFalse(herd_mod.port_accepts(self.config.ports[name]), name)
 
+    def test_ctrl_c_stops_every_server_cleanly(self):
+        """Ctrl-C in a terminal sends SIGINT to `up` and its servers alike, and `up` then
+        sends each a SIGTERM: a server already stopping finishes its stop, closing its data
+        files (no WAL left beside them), rather than die of the second signal."""
+        for name in NAMES:
+            self.iamat(name)
+        os.killpg(self.up.pid, signal.SIGINT)
+        try:
+            self.up.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.fail("herd up did not exit within 10 s of SIGINT")
+        self.assertEqual(self.up.returncode, 0, self.stderr())
+        for name in NAMES:
+            files = sorted(p.name for p in self.config.data_dir.glob(name + ".db*"))
+            self.assertEqual(files, [f"{name}.db", f"{name}.db.1"], name)
+            log = (self.tmp / "logs" / f"{name}.log").read_bytes()
+            self.assertIn(f"{name} stopping on signal 2".encode(), log)
+
     def stop_with_a_child_stuck(self, name: str, second_signal: bool) -> tuple[int, bytes]:
         """Stops `up` while `name`'s server is frozen (SIGSTOP: it cannot act on SIGTERM);
         returns the server's pid and what `up` wrote meanwhile, once it has exited."""
