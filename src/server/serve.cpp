@@ -167,7 +167,8 @@ int serve(const config::HerdConfig& herd, std::string_view name, const ServeOpti
   // process, and so does a SIGINT or SIGTERM: a stop asked during start-up happens once the
   // server runs, and a second one during a stop is absorbed. Ctrl-C under `herd up` sends
   // both, the terminal's SIGINT and then up's SIGTERM, and killed half way through closing
-  // its files a server would leave them to be recovered at its next start.
+  // its files a server would leave them to be recovered at its next start. Both sets share
+  // a strand, as the stop cancels the wait for SIGHUP that a SIGHUP's handler may renew.
   const auto signal_strand = asio::make_strand(io);
   asio::signal_set hangup(signal_strand, SIGHUP);
   asio::signal_set signals(signal_strand, SIGINT, SIGTERM);
@@ -176,8 +177,6 @@ int serve(const config::HerdConfig& herd, std::string_view name, const ServeOpti
   Server server(io, herd, *self, make_places_source(io, herd, log), std::move(secret), log);
   server.start();
 
-  // Both signal sets share a strand, as the stop cancels the wait for SIGHUP that a
-  // SIGHUP's handler may be renewing.
   std::function<void(const boost::system::error_code&, int)> on_hangup =
       [&](const boost::system::error_code& error, int) {
         if (error) return;
