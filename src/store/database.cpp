@@ -379,6 +379,12 @@ void Database::finish_snapshot() {
   } catch (const sqlite::Failure& failure) {
     throw StoreError("cannot write data file " + file_.string() + ": " + failure.what());
   }
+  if (anchor_has_records_) {
+    // The drop wrote every page of the old tables, zeroed, to the WAL, which SQLite would
+    // keep at that size for reuse until the server stops. Best effort: the snapshot is
+    // complete, and a WAL left large is still deleted at the stop.
+    sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  }
   anchor_has_records_ = false;
   std::vector<fs::path> replaced;
   for (auto it = live_.begin(); *it != newest; it = live_.erase(it)) {

@@ -49,7 +49,8 @@ class RecordStore {
   RecordStore(Options options, Journal& journal, std::string store_id, std::uint64_t boot);
 
   // Takes back what the data file held; before any offer. Rows whose AT line does not
-  // parse, or whose record has aged out meanwhile, are dropped (and erased from the file).
+  // parse, or whose record has aged out meanwhile, are dropped (and erased from the file);
+  // of two rows for one client, the first is kept and the second dropped, but not erased.
   // Any order is right; oldest first (by LSN, as ChangeFold gives them) is cheapest, as
   // each record then joins the LSN index at its end, without a search.
   struct Restored {

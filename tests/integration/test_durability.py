@@ -2,6 +2,7 @@
 of any server, a restarted server loads its records from its data file, and a server
 whose file was lost or damaged gets every record back from its neighbours."""
 import datetime
+import os
 import random
 import re
 import signal
@@ -12,7 +13,7 @@ import time
 import unittest
 from typing import Optional
 
-from herdtest import at, fixtures, records
+from herdtest import at, fixtures, procs, records
 from herdtest import client as herd_client
 from herdtest import herd as herd_mod
 from herdtest import upstream as upstream_mod
@@ -55,6 +56,34 @@ def solo_config(test: fixtures.FreshHerdTestCase, dirname: str,
                 **settings: str) -> herd_mod.HerdConfig:
     """A herd of Clark alone, with no neighbour (small_config)."""
     return small_config(test, dirname, {"Clark": []}, **settings)
+
+
+def clark_beside_jaquez(test: fixtures.FreshHerdTestCase,
+                        threads: Optional[int] = None) -> herd_mod.Herd:
+    """Clark, with Jaquez its one neighbour, started (with `threads` event-loop threads) in
+    `test`'s directory "pair"; Jaquez is not: the test speaks for it (flood_as_jaquez)."""
+    herd = herd_mod.Herd(small_config(test, "pair", {"Clark": ["Jaquez"], "Jaquez": ["Clark"]}))
+    test.addCleanup(herd.close)
+    herd.start("Clark", threads=threads)
+    return herd
+
+
+def flood_as_jaquez(test: unittest.TestCase, herd: herd_mod.Herd, prefix: str, count: int,
+                    timeout: float) -> list[bytes]:
+    """Sends Clark `count` AT lines over a link, as Jaquez floods them, for new clients
+    `<prefix>-<i>`, and waits up to `timeout` seconds until Clark holds the last. Returns the
+    lines, without their newlines."""
+    when = herd_client.now_time()
+    lines = [herd_client.at_line("Jaquez", f"{prefix}-{i}", "+34.068930-118.445127", when)
+             for i in range(count)]
+    with herd.connect("Clark") as link:
+        link.send(b"HERD Jaquez\n")
+        test.assertRegex(link.read_line(), rb"\ASINCE ")
+        for first in range(0, count, 5_000):   # each send well within the socket's timeout
+            link.send(b"".join(line + b"\n" for line in lines[first:first + 5_000]))
+        last = f"{prefix}-{count - 1}"
+        test.assertEqual(herd.wait_record("Clark", last, lines[-1], timeout), lines[-1])
+    return lines
 
 
 def whole_log(herd: herd_mod.Herd, name: str) -> bytes:
@@ -615,20 +644,9 @@ class NeighbourBurstTest(fixtures.FreshHerdTestCase):
     BURST = 400   # AT lines of about 85 bytes: five reads of 8 KiB, one of 64 KiB
 
     def test_a_burst_from_a_neighbour_is_stored_in_few_transactions(self):
-        herd = herd_mod.Herd(small_config(self, "pair", {"Clark": ["Jaquez"],
-                                                         "Jaquez": ["Clark"]}))
-        self.addCleanup(herd.close)
-        herd.start("Clark", threads=1)   # the test is Jaquez
+        herd = clark_beside_jaquez(self, threads=1)
         prefix = fixtures.unique("burst")
-        when = herd_client.now_time()
-        lines = [herd_client.at_line("Jaquez", f"{prefix}-{i}", "+34.068930-118.445127", when)
-                 for i in range(self.BURST)]
-        with herd.connect("Clark") as link:
-            link.send(b"HERD Jaquez\n")
-            self.assertRegex(link.read_line(), rb"\ASINCE ")
-            link.send(b"\n".join(lines) + b"\n")
-            last = f"{prefix}-{self.BURST - 1}"
-            self.assertEqual(herd.wait_record("Clark", last, lines[-1], PROPAGATION), lines[-1])
+        flood_as_jaquez(self, herd, prefix, self.BURST, PROPAGATION)
         self.assertEqual(herd.stop("Clark"), 0)
 
         rows = []
@@ -644,6 +662,53 @@ class NeighbourBurstTest(fixtures.FreshHerdTestCase):
         self.assertEqual(sum(per_row), self.BURST)
         self.assertLessEqual(len(per_row), 3, f"records of the burst in each transaction: "
                              f"{per_row}")
+
+
+class SighupDuringStartUpTest(fixtures.FreshHerdTestCase):
+    """A SIGHUP (logrotate's) that comes while a server reads its data file does not end
+    the process: the log is reopened once the server runs (src/server/serve.cpp)."""
+
+    # Read back in about a fifth of a second in a release build: long enough to signal.
+    RECORDS = 50_000
+
+    def test_sighup_while_the_data_file_is_read_reopens_the_log_once_running(self):
+        herd = clark_beside_jaquez(self)
+        prefix = fixtures.unique("stored")
+        lines = flood_as_jaquez(self, herd, prefix, self.RECORDS, 60)
+        self.assertEqual(herd.stop("Clark"), 0)
+
+        log = herd.log_path("Clark")
+        herd.start("Clark", wait=False)
+        # The signals are caught from before the data file is opened (the log says so only
+        # later: its lines are flushed from the event loop).
+        pid = herd.procs["Clark"].pid
+        data_file = str(herd.data_file("Clark"))
+        deadline = time.monotonic() + 10
+        while data_file not in procs.open_files(pid):
+            self.assertIsNone(herd.procs["Clark"].poll(), herd.stderr("Clark"))
+            self.assertLess(time.monotonic(), deadline, "Clark did not open its data file")
+            time.sleep(0.002)
+        moved = log.with_name("Clark.log.rotated")
+        os.rename(log, moved)
+        os.kill(pid, signal.SIGHUP)
+        self.assertFalse(herd.accepts("Clark"), "Clark had read its data file before the "
+                         "SIGHUP: the test needs more records")
+
+        herd.wait_port("Clark", timeout=60)
+        self.assertIsNone(herd.procs["Clark"].poll(), herd.stderr("Clark"))
+        deadline = time.monotonic() + 5
+        while not log.exists():
+            self.assertLess(time.monotonic(), deadline, "Clark.log was not reopened")
+            time.sleep(0.05)
+        # What was logged before the SIGHUP's turn came is in the old file.
+        self.assertIn(f"{self.RECORDS} records".encode(), moved.read_bytes())
+        self.assertIn(b"log reopened", log.read_bytes())
+        client = fixtures.unique("reopened")
+        herd.iamat("Clark", client)
+        self.assertIn(client.encode(), log.read_bytes())
+        self.assertNotIn(client.encode(), moved.read_bytes())
+        self.assertEqual(herd.record("Clark", f"{prefix}-0"), lines[0])
+        self.assertEqual(herd.stop("Clark"), 0)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Looking at processes through /proc: children of a process, and who listens on a port."""
+"""Looking at processes through /proc: children of a process, the files it has open, and
+who listens on a port."""
 import os
 from typing import Optional
 
@@ -27,6 +28,21 @@ def alive(pid: int) -> bool:
     """True for a process that exists and is not a zombie."""
     fields = _stat_fields(pid)
     return fields is not None and fields[0] not in ("Z", "X")
+
+
+def open_files(pid: int) -> set[str]:
+    """The paths of the files process `pid` has open; empty once it has gone."""
+    paths = set()
+    try:
+        descriptors = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return paths
+    for fd in descriptors:
+        try:
+            paths.add(os.readlink(f"/proc/{pid}/fd/{fd}"))
+        except OSError:   # closed meanwhile
+            pass
+    return paths
 
 
 def listening_inode(port: int) -> Optional[str]:
