@@ -30,24 +30,26 @@ RecordStore::Restored RecordStore::restore(std::vector<StoredRecord> records,
   Restored restored;
   records_.reserve(records.size());
   for (auto& row : records) {
+    auto [it, inserted] = records_.try_emplace(std::move(row.client));
+    if (!inserted) {
+      // A second row for a client, which the fold never gives, is not erased from the file:
+      // the erase would drop the record held with it.
+      ++restored.unreadable;
+      continue;
+    }
+    const std::string& client = it->first;
     auto request = protocol::parse_request(row.at_line);
     auto* at = std::get_if<protocol::At>(&request);
-    const bool readable = at != nullptr && at->record.client_id == row.client &&
+    const bool readable = at != nullptr && at->record.client_id == client &&
                           at->record.at_line == row.at_line && row.lsn < seq_;
     const bool aged_out = readable && protocol::has_aged_out(at->record, now, options_.ttl);
     if (!readable || aged_out) {
       ++(readable ? restored.aged_out : restored.unreadable);
-      journal_.append(Change::erase(++seq_, row.client));
+      journal_.append(Change::erase(++seq_, client));
+      records_.erase(it);
       continue;
     }
-    // A second row for a client (the fold never gives one) is not erased from the file:
-    // the erase would drop the record held with it.
-    auto [it, inserted] = records_.try_emplace(
-        std::move(row.client), Entry{std::move(at->record), row.lsn, std::move(row.source), {}});
-    if (!inserted) {
-      ++restored.unreadable;
-      continue;
-    }
+    it->second = Entry{std::move(at->record), row.lsn, std::move(row.source), {}};
     index(it->second);
     ++restored.records;
   }

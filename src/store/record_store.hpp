@@ -50,7 +50,7 @@ class RecordStore {
 
   // Takes back what the data file held; before any offer. Rows whose AT line does not
   // parse, or whose record has aged out meanwhile, are dropped (and erased from the file);
-  // of two rows for one client, the first is kept and the second dropped, but not erased.
+  // of rows for one client, the first is kept and the others dropped, but not erased.
   // Any order is right; oldest first (by LSN, as ChangeFold gives them) is cheapest, as
   // each record then joins the LSN index at its end, without a search.
   struct Restored {

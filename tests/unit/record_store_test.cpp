@@ -518,16 +518,18 @@ TEST_F(MemoryStoreTest, RestoreTakesBackRecordsAndCursors) {
   EXPECT_FALSE(store.find("kiwi", kNow).has_value());
 }
 
-TEST_F(MemoryStoreTest, RestoreKeepsTheFirstOfTwoRowsForOneClientAndErasesNeither) {
-  // An erase for the second row would name the client, and so drop the first from the file.
+TEST_F(MemoryStoreTest, RestoreKeepsTheFirstRowForAClientAndErasesNone) {
+  // An erase for a later row, readable or not, would name the client, and so drop the first
+  // from the file.
   RecordStore store({}, journal_, kStoreId, 2);
   const Record first = record("kiwi", at(100));
   const Record second = record("kiwi", at(200));
-  const auto restored = store.restore(
-      {{"kiwi", first.at_line, kBoot1 + 1, ""}, {"kiwi", second.at_line, kBoot1 + 2, ""}}, {},
-      kNow);
+  const auto restored = store.restore({{"kiwi", first.at_line, kBoot1 + 1, ""},
+                                       {"kiwi", second.at_line, kBoot1 + 2, ""},
+                                       {"kiwi", "AT nonsense", kBoot1 + 3, ""}},
+                                      {}, kNow);
   EXPECT_EQ(restored.records, 1u);
-  EXPECT_EQ(restored.unreadable, 1u);
+  EXPECT_EQ(restored.unreadable, 2u);
   EXPECT_EQ(store.size(), 1u);
   EXPECT_EQ(store.find("kiwi", kNow)->at_line, first.at_line);
   EXPECT_EQ(lines_since(store, 0), lines_of({first}));
