@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -636,8 +638,32 @@ TEST_F(DatabaseTest, DirectoryThatCannotBeMadeThrows) {
 }
 
 // A directory that cannot be read is not one without generations: the store would be taken
-// for damaged. (Root reads any directory, so a missing one stands in for it here.)
+// for damaged. Root reads any directory, so a child process that gives up root lists it.
 TEST_F(DatabaseTest, GenerationsOfADirectoryThatCannotBeReadAreNotNone) {
+  const fs::path locked = dir_ / "locked";
+  fs::create_directories(locked);
+  fs::permissions(locked, fs::perms::none);
+  const std::string expected = "cannot list directory " + locked.string() + ": Permission denied";
+  constexpr uid_t kNobody = 65534;
+  const pid_t child = ::fork();
+  ASSERT_NE(child, -1);
+  if (child == 0) {
+    if (::geteuid() == 0 && (::setgid(kNobody) != 0 || ::setuid(kNobody) != 0)) ::_exit(3);
+    try {
+      generation_numbers(locked / "Clark.db");
+    } catch (const StoreError& e) {
+      ::_exit(std::string(e.what()) == expected ? 0 : 2);
+    }
+    ::_exit(1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  fs::permissions(locked, fs::perms::owner_all);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0)
+      << "1: no StoreError; 2: not \"" << expected << "\"; 3: could not give up root";
+
+  // Nor is a directory that is not there.
   const fs::path missing = dir_ / "missing";
   try {
     generation_numbers(missing / "Clark.db");
