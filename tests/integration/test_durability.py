@@ -714,7 +714,7 @@ class SighupDuringStartUpTest(fixtures.FreshHerdTestCase):
         self.assertEqual(herd.record("Clark", f"{prefix}-0"), lines[0])
         self.assertEqual(herd.stop("Clark"), 0)
 
-    def stop_once_the_data_file_is_open(self, herd) -> int:
+    def stop_once_the_data_file_is_open(self, herd: herd_mod.Herd) -> int:
         """Stops Clark, starting up, once /proc shows its data file open; returns its pid.
         The signals are caught from before the file is opened (the log says so only later:
         its lines are flushed from the event loop)."""
