@@ -1,5 +1,6 @@
 #include "store/database.hpp"
 
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
@@ -648,7 +649,11 @@ TEST_F(DatabaseTest, GenerationsOfADirectoryThatCannotBeReadAreNotNone) {
   const pid_t child = ::fork();
   ASSERT_NE(child, -1);
   if (child == 0) {
-    if (::geteuid() == 0 && (::setgid(kNobody) != 0 || ::setuid(kNobody) != 0)) ::_exit(3);
+    // Root's supplementary groups go too, or the child would keep group 0's access.
+    if (::geteuid() == 0 &&
+        (::setgroups(0, nullptr) != 0 || ::setgid(kNobody) != 0 || ::setuid(kNobody) != 0)) {
+      ::_exit(3);
+    }
     try {
       generation_numbers(locked / "Clark.db");
     } catch (const StoreError& e) {
