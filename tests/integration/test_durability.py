@@ -2,6 +2,7 @@
 of any server, a restarted server loads its records from its data file, and a server
 whose file was lost or damaged gets every record back from its neighbours."""
 import datetime
+import itertools
 import os
 import random
 import re
@@ -327,7 +328,7 @@ class SigkillAroundSnapshotsTest(fixtures.FreshHerdTestCase):
     CLIENTS = 2000
     CHUNK = 500                                # IAMATs sent before their replies are read
     KILL_AFTER_S = (0.0, 0.002, 0.005, 0.01, 0.05)   # after the new generation appears
-    MORE_KILLS = 5   # at once, when none of those cut a snapshot (a busy machine was slow)
+    MORE_KILLS = 5   # at once, while none has cut a snapshot (a busy machine was slow)
 
     def test_acknowledged_updates_survive_sigkill_around_snapshots(self):
         self.upstream.set_default(upstream_mod.body(upstream_mod.status_body("ZERO_RESULTS")))
@@ -374,9 +375,13 @@ class SigkillAroundSnapshotsTest(fixtures.FreshHerdTestCase):
 
         reports = []
         left = []   # generation files that each SIGKILL left: two or more when it cut one
-        delays = list(self.KILL_AFTER_S)
-        while delays:
-            delay = delays.pop(0)
+        for delay in itertools.chain(self.KILL_AFTER_S, itertools.repeat(0.0, self.MORE_KILLS)):
+            # The test's premise: some kill cut a snapshot (the files it replaces were still
+            # there). Between the new file's appearing and the old ones' deletion a snapshot
+            # syncs three times (the new file, its records, the anchor), which a fast disk
+            # can finish before a test thread that a busy machine held back gets to the kill.
+            if len(left) >= len(self.KILL_AFTER_S) and max(left) >= 2:
+                break
             newest = herd.generation_files("Clark")[-1]
             stop = threading.Event()
             sender = threading.Thread(target=load, args=(stop,), daemon=True)
@@ -397,13 +402,6 @@ class SigkillAroundSnapshotsTest(fixtures.FreshHerdTestCase):
             herd.start("Clark")
             reports.append(wait_data_line(self, herd, "Clark", since))
             self.check_held(herd, clients, acked, sent)
-            # The test's premise: some kill cut a snapshot (the files it replaces were still
-            # there). Between the new file's appearing and the old ones' deletion a snapshot
-            # syncs three times (the new file, its records, the anchor), which a fast disk
-            # can finish before a test thread that a busy machine held back gets to the kill.
-            tries = len(self.KILL_AFTER_S) + self.MORE_KILLS
-            if not delays and max(left) < 2 and len(left) < tries:
-                delays.append(0.0)
 
         self.assertEqual(errors, [])
         self.assertEqual(len(acked), self.CLIENTS, "a client never got an acknowledged update")
