@@ -30,8 +30,10 @@ Request parse_at(const std::vector<std::string_view>& fields) {
   auto time = parse_client_time(fields[5]);
   if (!location || !time) return Invalid{};
   // Re-joined with single spaces: a well-formed AT line comes out byte for byte, and any
-  // other spacing settles on one canonical form for the bytewise tie-break.
+  // other spacing settles on one canonical form for the bytewise tie-break. It is no longer
+  // than the line from its first field to its last.
   std::string at_line;
+  at_line.reserve(fields.back().end() - fields.front().begin());
   for (const auto field : fields) {
     if (!at_line.empty()) at_line += ' ';
     at_line += field;

@@ -101,11 +101,12 @@ void encode_records(std::span<const StoredRecord> records, std::string& out) {
 }
 
 std::size_t ChangeFold::add(std::string_view row) {
+  std::string_view rest = rows_.emplace_back(row);
   std::size_t unreadable = 0;
-  while (!row.empty()) {
-    const auto end = row.find('\n');
-    if (!add_line(row.substr(0, end))) ++unreadable;
-    row = end == std::string_view::npos ? std::string_view() : row.substr(end + 1);
+  while (!rest.empty()) {
+    const auto end = rest.find('\n');
+    if (!add_line(rest.substr(0, end))) ++unreadable;
+    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
   }
   return unreadable;
 }
@@ -125,35 +126,34 @@ bool ChangeFold::add_line(std::string_view line) {
   } else if (kind == "P") {
     const std::string_view source = next_field(rest);
     if (!source.starts_with('@') || rest.empty()) return false;
-    change.lsn = seq;
     change.source = source.substr(1);
     change.at_line = rest;
   } else {
     return false;
   }
-  auto [it, inserted] = latest_.try_emplace(std::string(client));
-  if (inserted || it->second.seq < seq) it->second = std::move(change);
+  auto [it, inserted] = latest_.try_emplace(client, change);
+  if (!inserted && it->second.seq < seq) it->second = change;
   return true;
 }
 
 std::vector<StoredRecord> ChangeFold::records() && {
   // Sorted by their LSN alone, inline, rather than through pointers to the entries: a
   // comparison that reached into the table would miss the cache at every step.
-  std::vector<std::pair<std::uint64_t, Table::value_type*>> puts;
+  std::vector<std::pair<std::uint64_t, const Table::value_type*>> puts;
   puts.reserve(latest_.size());
-  for (auto& entry : latest_) {
-    if (!entry.second.erased) puts.emplace_back(entry.second.lsn, &entry);
+  for (const auto& entry : latest_) {
+    if (!entry.second.erased) puts.emplace_back(entry.second.seq, &entry);
   }
   std::sort(puts.begin(), puts.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<StoredRecord> records;
   records.reserve(puts.size());
   for (const auto& [lsn, entry] : puts) {
-    Latest& latest = entry->second;
-    records.push_back(
-        StoredRecord{entry->first, std::move(latest.at_line), lsn, std::move(latest.source)});
+    records.push_back(StoredRecord{std::string(entry->first), std::string(entry->second.at_line),
+                                   lsn, std::string(entry->second.source)});
   }
   latest_.clear();
+  rows_.clear();
   return records;
 }
 

@@ -9,12 +9,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <initializer_list>
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
+
+#include <boost/unordered/unordered_flat_map.hpp>
 
 #include "store/change.hpp"
 
@@ -55,9 +57,14 @@ void encode_records(std::span<const StoredRecord> records, std::string& out);
 
 // The newest state of each client, whatever order the rows are read in: of two changes to
 // one client, the one with the greater sequence number wins (a put's is its LSN).
+//
+// A server reads a million records this way at start-up, so the fold keeps each row whole
+// and its table views the lines in it: a string of its own for every client, AT line and
+// source, and a node for every client, took about a quarter of a restart's time.
 class ChangeFold {
  public:
-  // Folds in one row; returns the number of lines that could not be read.
+  // Folds in one row, a copy of which is kept until records(); returns the number of lines
+  // that could not be read.
   std::size_t add(std::string_view row);
   // The clients whose newest change is a put, oldest first (by LSN), the order in which
   // the store indexes them at no cost (record_store.hpp).
@@ -67,12 +74,15 @@ class ChangeFold {
   struct Latest {
     std::uint64_t seq = 0;
     bool erased = false;
-    std::uint64_t lsn = 0;
-    std::string source;
-    std::string at_line;
+    std::string_view source;   // in rows_, as the key and the AT line are
+    std::string_view at_line;  // a put's LSN is its seq
   };
-  using Table = std::unordered_map<std::string, Latest>;
+  struct Hash {
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using Table = boost::unordered_flat_map<std::string_view, Latest, Hash>;
   bool add_line(std::string_view line);
+  std::deque<std::string> rows_;  // a deque, so that a row never moves once viewed
   Table latest_;
 };
 

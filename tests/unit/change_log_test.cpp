@@ -229,6 +229,23 @@ TEST(ChangeFold, RecordsComeOldestFirst) {
   expect_record(records.front(), "client0", "AT x", 1000, "");
 }
 
+TEST(ChangeFold, KeepsWhatItReadsAfterTheCallersRowIsGone) {
+  // A database hands the fold each row in a buffer that its next row reuses.
+  ChangeFold fold;
+  std::string row = "P 3 kiwi @Juzang AT Juzang +0.2 kiwi +1+2 3\n";
+  EXPECT_EQ(fold.add(row), 0u);
+  std::fill(row.begin(), row.end(), 'x');
+  row = "P 1 a @ AT short\n";  // short enough for a string's own inline buffer
+  EXPECT_EQ(fold.add(row), 0u);
+  row.assign(200, 'y');
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(fold.add("P 2 b" + std::to_string(i) + " @ AT z"), 0u);
+
+  const auto records = std::move(fold).records();
+  ASSERT_EQ(records.size(), 102u);
+  expect_record(records.front(), "a", "AT short", 1, "");
+  expect_record(records.back(), "kiwi", "AT Juzang +0.2 kiwi +1+2 3", 3, "Juzang");
+}
+
 TEST(ChangeFold, EraseOfAnUnknownClientLeavesNothing) {
   EXPECT_TRUE(fold({"E 3 never-there\n"}).empty());
 }
