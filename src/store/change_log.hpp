@@ -72,10 +72,11 @@ class ChangeFold {
 
  private:
   struct Latest {
-    std::uint64_t seq = 0;
+    std::uint64_t seq = 0;  // a put's is its LSN
     bool erased = false;
-    std::string_view source;   // in rows_, as the key and the AT line are
-    std::string_view at_line;  // a put's LSN is its seq
+    // Views into rows_, as the table's keys are.
+    std::string_view source;
+    std::string_view at_line;
   };
   struct Hash {
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
