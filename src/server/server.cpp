@@ -1,6 +1,5 @@
 #include "server/server.hpp"
 
-#include <malloc.h>
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -109,10 +108,6 @@ Server::Server(asio::io_context& io, const config::HerdConfig& herd,
   }
   const auto restored =
       records_.restore(std::move(opened.contents.records), opened.contents.cursors, now());
-  // What start-up read and folded is freed now, in holes between the records that glibc
-  // would keep for reuse: given back, a server restarted with 10^6 clients holds what one
-  // that received them live does (434 MB resident rather than 528 MB, 2026-11-24).
-  malloc_trim(0);
   if (restored.unreadable > 0 || restored.aged_out > 0) {
     log_.failure("data file: dropped " + std::to_string(restored.unreadable) +
                  " unreadable records and " + std::to_string(restored.aged_out) +

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <initializer_list>
 #include <span>
 #include <string>
@@ -59,8 +60,8 @@ void encode_records(std::span<const StoredRecord> records, std::string& out);
 // one client, the one with the greater sequence number wins (a put's is its LSN).
 //
 // A server reads a million records this way at start-up, so the fold keeps each row whole
-// and its table views the lines in it: a string of its own for every client, AT line and
-// source, and a node for every client, took about a quarter of a restart's time.
+// and its table views the lines in it, rather than giving every client, AT line and source
+// a string of its own and every client a node (docs/durability.md, "Starting up").
 class ChangeFold {
  public:
   // Folds in one row, a copy of which is kept until records(); returns the number of lines
@@ -78,10 +79,7 @@ class ChangeFold {
     std::string_view source;
     std::string_view at_line;
   };
-  struct Hash {
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  using Table = boost::unordered_flat_map<std::string_view, Latest, Hash>;
+  using Table = boost::unordered_flat_map<std::string_view, Latest, std::hash<std::string_view>>;
   bool add_line(std::string_view line);
   std::deque<std::string> rows_;  // a deque, so that a row never moves once viewed
   Table latest_;
