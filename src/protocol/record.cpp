@@ -2,7 +2,7 @@
 
 namespace herd::protocol {
 
-bool is_newer(const Record& candidate, const Record& current) {
+bool is_newer(Version candidate, Version current) {
   if (candidate.client_time != current.client_time) {
     return candidate.client_time > current.client_time;
   }
@@ -11,10 +11,9 @@ bool is_newer(const Record& candidate, const Record& current) {
   return candidate.at_line.compare(current.at_line) > 0;
 }
 
-bool has_aged_out(const Record& record, Timestamp now, std::chrono::seconds ttl) {
+bool has_aged_out(Timestamp client_time, Timestamp now, std::chrono::seconds ttl) {
   if (ttl.count() <= 0) return false;
-  const Timestamp last_day{record.client_time.seconds + ttl.count(),
-                           record.client_time.nanoseconds};
+  const Timestamp last_day{client_time.seconds + ttl.count(), client_time.nanoseconds};
   return now > last_day;
 }
 

@@ -106,8 +106,7 @@ Server::Server(asio::io_context& io, const config::HerdConfig& herd,
                                                      *herd_.find(name), link_secret_, log_,
                                                      records_, journal_));
   }
-  const auto restored =
-      records_.restore(std::move(opened.contents.records), opened.contents.cursors, now());
+  const auto restored = records_.restore(opened.contents.records, opened.contents.cursors, now());
   if (restored.unreadable > 0 || restored.aged_out > 0) {
     log_.failure("data file: dropped " + std::to_string(restored.unreadable) +
                  " unreadable records and " + std::to_string(restored.aged_out) +

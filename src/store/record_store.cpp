@@ -14,45 +14,56 @@ RecordStore::RecordStore(Options options, Journal& journal, std::string store_id
       seq_(boot << kBootShift) {}
 
 void RecordStore::index(Entry& entry) {
-  by_lsn_.emplace_hint(by_lsn_.end(), entry.lsn, &entry);
-  if (options_.ttl.count() > 0) entry.by_age = by_age_.emplace(entry.record.client_time, &entry);
+  by_lsn_.add(entry.lsn, &entry);
+  if (options_.ttl.count() > 0) entry.by_age = by_age_.emplace(entry.record.client_time(), &entry);
 }
 
 void RecordStore::unindex(const Entry& entry) {
-  by_lsn_.erase(entry.lsn);
+  by_lsn_.remove(entry.lsn);
   if (options_.ttl.count() > 0) by_age_.erase(entry.by_age);
 }
 
-RecordStore::Restored RecordStore::restore(std::vector<StoredRecord> records,
+std::uint32_t RecordStore::source_index(std::string_view source) {
+  if (source.empty()) return 0;
+  auto it = source_indexes_.find(source);
+  if (it != source_indexes_.end()) return it->second;
+  const auto index = static_cast<std::uint32_t>(sources_.size());
+  sources_.emplace_back(source);
+  source_indexes_.emplace(std::string(source), index);
+  return index;
+}
+
+RecordStore::Restored RecordStore::restore(const std::vector<StoredRecord>& records,
                                            const std::vector<StoredCursor>& cursors,
                                            protocol::Timestamp now) {
   std::lock_guard lock(mutex_);
   Restored restored;
   records_.reserve(records.size());
-  for (auto& row : records) {
-    auto [it, inserted] = records_.try_emplace(std::move(row.client));
-    if (!inserted) {
+  for (const auto& row : records) {
+    if (records_.find(std::string_view(row.client)) != records_.end()) {
       // A second row for a client, which the fold never gives, is not erased from the file:
       // the erase would drop the record held with it.
       ++restored.unreadable;
       continue;
     }
-    const std::string& client = it->first;
     auto request = protocol::parse_request(row.at_line);
     auto* at = std::get_if<protocol::At>(&request);
-    const bool readable = at != nullptr && at->record.client_id == client &&
+    const bool readable = at != nullptr && at->record.client_id == row.client &&
                           at->record.at_line == row.at_line && row.lsn < seq_;
     const bool aged_out = readable && protocol::has_aged_out(at->record, now, options_.ttl);
     if (!readable || aged_out) {
       ++(readable ? restored.aged_out : restored.unreadable);
-      journal_.append(Change::erase(++seq_, client));
-      records_.erase(it);
+      journal_.append(Change::erase(++seq_, row.client));
       continue;
     }
-    it->second = Entry{std::move(at->record), row.lsn, std::move(row.source), {}};
-    index(it->second);
+    auto entry = std::make_unique<Entry>(at->record);
+    entry->lsn = row.lsn;
+    entry->source = source_index(row.source);
+    index(*entry);
+    records_.insert(std::move(entry));
     ++restored.records;
   }
+  by_lsn_.order();
   size_.store(records_.size(), std::memory_order_relaxed);
   for (const auto& cursor : cursors) {
     positions_[cursor.neighbour] = protocol::StorePosition{cursor.store_id, cursor.lsn};
@@ -65,26 +76,27 @@ RecordStore::Outcome RecordStore::offer(const protocol::Record& record, std::str
   if (protocol::has_aged_out(record, now, options_.ttl)) return Outcome::kAgedOut;
   std::lock_guard lock(mutex_);
   auto it = records_.find(std::string_view(record.client_id));
+  Entry* entry = nullptr;
   if (it == records_.end()) {
     if (records_.size() >= options_.capacity) return Outcome::kFull;
-    it = records_.try_emplace(record.client_id).first;
+    entry = records_.insert(std::make_unique<Entry>(record)).first->get();
     size_.store(records_.size(), std::memory_order_relaxed);
   } else {
-    if (!protocol::is_newer(record, it->second.record)) {
-      if (holding != nullptr) *holding = it->second.lsn;
+    entry = it->get();
+    if (!protocol::is_newer(protocol::version_of(record), entry->record.version())) {
+      if (holding != nullptr) *holding = entry->lsn;
       return Outcome::kNotNewer;
     }
-    unindex(it->second);
+    unindex(*entry);
     // Displacements whose new version is committed are settled.
     const std::uint64_t committed = journal_.committed();
     while (!displaced_.empty() && displaced_.front().lsn <= committed) displaced_.pop_front();
-    displaced_.push_back(Displacement{seq_ + 1, it->second.lsn});
+    displaced_.push_back(Displacement{seq_ + 1, entry->lsn});
+    entry->record.assign(record);
   }
-  Entry& entry = it->second;
-  entry.record = record;
-  entry.lsn = ++seq_;
-  entry.source = source;
-  index(entry);
+  entry->lsn = ++seq_;
+  entry->source = source_index(source);
+  index(*entry);
   journal_.append(Change::put(seq_, record.client_id, record.at_line, source));
   if (holding != nullptr) *holding = seq_;
   return Outcome::kStored;
@@ -94,10 +106,11 @@ std::optional<protocol::Record> RecordStore::find(std::string_view client_id,
                                                   protocol::Timestamp now) const {
   std::lock_guard lock(mutex_);
   auto it = records_.find(client_id);
-  if (it == records_.end() || protocol::has_aged_out(it->second.record, now, options_.ttl)) {
+  if (it == records_.end() ||
+      protocol::has_aged_out((*it)->record.client_time(), now, options_.ttl)) {
     return std::nullopt;
   }
-  return it->second.record;
+  return (*it)->record.unpack();
 }
 
 std::uint64_t RecordStore::last_seq() const {
@@ -112,16 +125,18 @@ RecordStore::Batch RecordStore::read_since(std::uint64_t after, std::uint64_t up
   batch.through = up_to;
   std::lock_guard lock(mutex_);
   std::uint64_t considered = after;
-  for (auto it = by_lsn_.upper_bound(after); it != by_lsn_.end() && it->first <= up_to; ++it) {
+  by_lsn_.visit_after(after, [&](std::uint64_t lsn, const Entry& entry) {
+    if (lsn > up_to) return false;
     if (batch.at_lines.size() == limit) {
       batch.through = considered;
-      break;
+      return false;
     }
-    considered = it->first;
-    const Entry& entry = *it->second;
-    if (entry.lsn > echo_from && entry.source == neighbour) continue;
-    batch.at_lines.push_back(entry.record.at_line);
-  }
+    considered = lsn;
+    if (lsn <= echo_from || sources_[entry.source] != neighbour) {
+      batch.at_lines.emplace_back(entry.record.at_line());
+    }
+    return true;
+  });
   batch.mark = batch.through;
   const auto after_up_to =
       std::upper_bound(displaced_.begin(), displaced_.end(), up_to,
@@ -136,12 +151,13 @@ std::vector<StoredRecord> RecordStore::snapshot(std::uint64_t after, std::uint64
                                                 std::size_t limit) const {
   std::vector<StoredRecord> records;
   std::lock_guard lock(mutex_);
-  for (auto it = by_lsn_.upper_bound(after);
-       it != by_lsn_.end() && it->first <= up_to && records.size() < limit; ++it) {
-    const Entry& entry = *it->second;
-    records.push_back(
-        StoredRecord{entry.record.client_id, entry.record.at_line, entry.lsn, entry.source});
-  }
+  by_lsn_.visit_after(after, [&](std::uint64_t lsn, const Entry& entry) {
+    if (lsn > up_to || records.size() == limit) return false;
+    records.push_back(StoredRecord{std::string(entry.record.client_id()),
+                                   std::string(entry.record.at_line()), lsn,
+                                   sources_[entry.source]});
+    return true;
+  });
   return records;
 }
 
@@ -167,10 +183,10 @@ std::size_t RecordStore::forget_aged_out(protocol::Timestamp now, std::size_t li
   std::size_t forgotten = 0;
   while (forgotten < limit && !by_age_.empty()) {
     const Entry& oldest = *by_age_.begin()->second;
-    if (!protocol::has_aged_out(oldest.record, now, options_.ttl)) break;
-    const std::string client = oldest.record.client_id;
+    if (!protocol::has_aged_out(oldest.record.client_time(), now, options_.ttl)) break;
+    const std::string client(oldest.record.client_id());
     unindex(oldest);
-    records_.erase(client);
+    records_.erase(records_.find(std::string_view(client)));
     size_.store(records_.size(), std::memory_order_relaxed);
     journal_.append(Change::erase(++seq_, client));
     ++forgotten;

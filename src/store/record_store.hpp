@@ -8,6 +8,11 @@
 // of one boot start above every number of the boots before, so none is ever reused, even
 // by a server that lost the end of its file. Changes go to the journal in sequence order,
 // under the same lock.
+//
+// A server may hold millions of clients, so a client costs little besides its text: one
+// allocation for its entry and one for its fields (packed_record.hpp), a slot in a flat
+// table, and a slot in the LSN index (lsn_index.hpp). bench/catch_up prints what a
+// million of them take.
 #pragma once
 
 #include <atomic>
@@ -17,6 +22,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -24,10 +30,14 @@
 #include <unordered_map>
 #include <vector>
 
+#include <boost/unordered/unordered_flat_set.hpp>
+
 #include "protocol/catch_up.hpp"
 #include "protocol/record.hpp"
 #include "store/database.hpp"
 #include "store/journal.hpp"
+#include "store/lsn_index.hpp"
+#include "store/packed_record.hpp"
 
 namespace herd::store {
 
@@ -52,14 +62,14 @@ class RecordStore {
   // parse, or whose record has aged out meanwhile, are dropped (and erased from the file);
   // of rows for one client, the first is kept and the others dropped, but not erased.
   // Any order is right; oldest first (by LSN, as ChangeFold gives them) is cheapest, as
-  // each record then joins the LSN index at its end, without a search.
+  // the LSN index then needs no sorting.
   struct Restored {
     std::size_t records = 0;
     std::size_t unreadable = 0;
     std::size_t aged_out = 0;
   };
-  Restored restore(std::vector<StoredRecord> records, const std::vector<StoredCursor>& cursors,
-                   protocol::Timestamp now);
+  Restored restore(const std::vector<StoredRecord>& records,
+                   const std::vector<StoredCursor>& cursors, protocol::Timestamp now);
 
   // Stores `record` if it is newer than the one held for its client (or there is none and
   // there is room). `source` is the neighbour it came from, empty for a client's IAMAT.
@@ -112,15 +122,32 @@ class RecordStore {
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   struct Entry {
-    protocol::Record record;
+    explicit Entry(const protocol::Record& first) : record(first) {}
+    PackedRecord record;
     std::uint64_t lsn = 0;
-    std::string source;
+    std::uint32_t source = 0;                                           // an index into sources_
     std::multimap<protocol::Timestamp, const Entry*>::iterator by_age;  // with a ttl only
   };
-  using Records = std::unordered_map<std::string, Entry, Hash, std::equal_to<>>;
+  // Entries are found by client id, and each lives in an allocation of its own, so that
+  // the indexes may point at it while the table moves its slots.
+  struct ByClient {
+    using is_transparent = void;
+    static std::string_view client_of(std::string_view client) { return client; }
+    static std::string_view client_of(const std::unique_ptr<Entry>& entry) {
+      return entry->record.client_id();
+    }
+    std::size_t operator()(const auto& key) const {
+      return std::hash<std::string_view>{}(client_of(key));
+    }
+    bool operator()(const auto& a, const auto& b) const { return client_of(a) == client_of(b); }
+  };
+  using Records = boost::unordered_flat_set<std::unique_ptr<Entry>, ByClient, ByClient>;
 
   void index(Entry& entry);
   void unindex(const Entry& entry);
+  // The neighbours that records came from are few, so each entry names its source by an
+  // index into sources_ rather than holding a copy of the name. 0 is a client's IAMAT.
+  std::uint32_t source_index(std::string_view source);
 
   const Options options_;
   Journal& journal_;
@@ -129,9 +156,11 @@ class RecordStore {
   mutable std::mutex mutex_;
   std::uint64_t seq_;
   Records records_;
-  std::map<std::uint64_t, const Entry*> by_lsn_;
+  LsnIndex<Entry> by_lsn_;
   std::multimap<protocol::Timestamp, const Entry*> by_age_;
   std::atomic<std::size_t> size_{0};  // records_.size(), written under mutex_
+  std::vector<std::string> sources_{""};
+  std::unordered_map<std::string, std::uint32_t, Hash, std::equal_to<>> source_indexes_;
   std::unordered_map<std::string, protocol::StorePosition, Hash, std::equal_to<>> positions_;
   // A record replaced by a version not yet committed (Batch::mark), until it is. Made in
   // LSN order and settled oldest first, so a deque: in the steady state every IAMAT makes

@@ -92,6 +92,8 @@ TEST_F(MemoryStoreTest, StoresAFirstRecordAndFindsACopy) {
   EXPECT_EQ(found->at_line, kiwi.at_line);
   EXPECT_EQ(found->client_id, "kiwi");
   EXPECT_EQ(found->client_time, at(100));
+  EXPECT_EQ(found->location.latitude, "+34.06");
+  EXPECT_EQ(found->location.longitude, "-118.44");
   EXPECT_FALSE(store.find("kiw", kNow).has_value());
   EXPECT_EQ(store.size(), 1u);
 
@@ -278,6 +280,41 @@ TEST_F(MemoryStoreTest, ReadSinceGivesRecordsInLsnOrder) {
   EXPECT_EQ(batch.at_lines, lines_of({c, a2}));
   EXPECT_EQ(batch.through, kBoot1 + 100);
   EXPECT_EQ(batch.mark, batch.through);
+}
+
+TEST_F(MemoryStoreTest, ClientsUpdatedOverAndOverStayInLsnOrder) {
+  // Every update empties a slot of the LSN index; enough of them make it squeeze the empty
+  // slots out, several times over, and the order must survive each squeeze.
+  RecordStore store({}, journal_, kStoreId, 1);
+  constexpr int kClients = 100;
+  std::vector<std::string> latest(kClients);  // client i's AT line
+  std::vector<int> order;                     // clients, oldest update first
+  std::mt19937 random(7);
+  for (int update = 0; update < 20 * kClients; ++update) {
+    const int i = static_cast<int>(random() % kClients);
+    const Record r = record("client" + std::to_string(i), at(update + 1));
+    ASSERT_EQ(store.offer(r, "", kNow), RecordStore::Outcome::kStored);
+    latest[i] = r.at_line;
+    std::erase(order, i);
+    order.push_back(i);
+  }
+  std::vector<std::string> expected;
+  expected.reserve(order.size());
+  for (const int i : order) expected.push_back(latest[i]);
+  EXPECT_EQ(lines_since(store, 0), expected);
+
+  // From the middle: the newest half, by LSN.
+  const std::size_t half = order.size() / 2;
+  const auto middle = store.read_since(0, kAll, "Bernard", kAll, half);
+  ASSERT_EQ(middle.at_lines.size(), half);
+  EXPECT_EQ(lines_since(store, middle.through),
+            std::vector<std::string>(expected.begin() + static_cast<std::ptrdiff_t>(half),
+                                     expected.end()));
+
+  std::vector<std::string> snapshot_lines;
+  snapshot_lines.reserve(expected.size());
+  for (const auto& row : store.snapshot(0, kAll, kNoLimit)) snapshot_lines.push_back(row.at_line);
+  EXPECT_EQ(snapshot_lines, expected);
 }
 
 TEST_F(MemoryStoreTest, ReadSinceLimitCutsTheBatch) {
@@ -472,14 +509,14 @@ TEST_F(MemoryStoreTest, RestoreTakesBackRecordsAndCursors) {
   const Record apple = record("apple", at(kNow.seconds - 20));
   const Record other = record("other", at(kNow.seconds - 20));
   const Record old = record("old", at(kNow.seconds - 61));
-  std::vector<StoredRecord> rows = {
+  const std::vector<StoredRecord> rows = {
       {"kiwi", kiwi.at_line, kBoot1 + 5, "Juzang"}, {"apple", apple.at_line, kBoot1 + 3, ""},
       {"bad", "AT nonsense", kBoot1 + 1, ""},       {"mismatch", other.at_line, kBoot1 + 2, ""},
       {"old", old.at_line, kBoot1 + 4, ""},
   };
   const std::vector<StoredCursor> cursors = {{"Juzang", kOtherId, 77}, {"Jaquez", kStoreId, 5}};
 
-  const auto restored = store.restore(std::move(rows), cursors, kNow);
+  const auto restored = store.restore(rows, cursors, kNow);
   EXPECT_EQ(restored.records, 2u);
   EXPECT_EQ(restored.unreadable, 2u);
   EXPECT_EQ(restored.aged_out, 1u);
