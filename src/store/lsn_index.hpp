@@ -17,8 +17,8 @@ namespace herd::store {
 template <typename Item>
 class LsnIndex {
  public:
-  // Adds `item` under `lsn`, which no item present has. An LSN lower than the last one
-  // added puts the index out of order until order() is called.
+  // Adds `item` under `lsn`. An LSN lower than the last one added puts the index out of
+  // order until order() is called.
   void add(std::uint64_t lsn, const Item* item) {
     if (!slots_.empty() && lsn < slots_.back().lsn) ordered_ = false;
     slots_.push_back(Slot{lsn, item});
@@ -33,11 +33,13 @@ class LsnIndex {
     ordered_ = true;
   }
 
-  // Removes the item under `lsn`, if there is one.
-  void remove(std::uint64_t lsn) {
+  // Removes `item`, added under `lsn`, if it is there. A damaged data file may number two
+  // records alike, so the slot is the one holding `item`, not merely the first of `lsn`.
+  void remove(std::uint64_t lsn, const Item* item) {
     auto it = std::lower_bound(slots_.begin(), slots_.end(), lsn,
                                [](const Slot& slot, std::uint64_t l) { return slot.lsn < l; });
-    if (it == slots_.end() || it->lsn != lsn || it->item == nullptr) return;
+    while (it != slots_.end() && it->lsn == lsn && it->item != item) ++it;
+    if (it == slots_.end() || it->lsn != lsn) return;
     it->item = nullptr;
     if (++empty_ > kMinSqueeze && empty_ * 2 > slots_.size()) squeeze();
   }

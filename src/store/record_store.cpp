@@ -19,7 +19,7 @@ void RecordStore::index(Entry& entry) {
 }
 
 void RecordStore::unindex(const Entry& entry) {
-  by_lsn_.remove(entry.lsn);
+  by_lsn_.remove(entry.lsn, &entry);
   if (options_.ttl.count() > 0) by_age_.erase(entry.by_age);
 }
 

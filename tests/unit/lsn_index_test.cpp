@@ -21,11 +21,16 @@ Visited visit_after(const LsnIndex<int>& index, std::uint64_t after) {
   return visited;
 }
 
-TEST(LsnIndex, VisitsItemsAboveAnLsnInOrder) {
+// Three items to index, and an index.
+class LsnIndexTest : public ::testing::Test {
+ protected:
   const int a = 1;
   const int b = 2;
   const int c = 3;
   LsnIndex<int> index;
+};
+
+TEST_F(LsnIndexTest, VisitsItemsAboveAnLsnInOrder) {
   EXPECT_TRUE(visit_after(index, 0).empty());
   index.add(10, &a);
   index.add(20, &b);
@@ -49,22 +54,18 @@ TEST(LsnIndex, AVisitStopsWhenToldTo) {
   EXPECT_EQ(visited, (Visited{{1, 1}, {2, 2}}));
 }
 
-TEST(LsnIndex, RemovedItemsAreSkipped) {
-  const int a = 1;
-  const int b = 2;
-  const int c = 3;
-  LsnIndex<int> index;
+TEST_F(LsnIndexTest, RemovedItemsAreSkipped) {
   index.add(10, &a);
   index.add(20, &b);
   index.add(30, &c);
-  index.remove(20);
-  index.remove(25);  // none there
-  index.remove(20);  // gone already
+  index.remove(20, &b);
+  index.remove(25, &b);  // none there
+  index.remove(20, &b);  // gone already
   EXPECT_EQ(index.size(), 2u);
   EXPECT_EQ(visit_after(index, 0), (Visited{{10, 1}, {30, 3}}));
   EXPECT_EQ(visit_after(index, 10), (Visited{{30, 3}}));
-  index.remove(30);
-  index.remove(10);
+  index.remove(30, &c);
+  index.remove(10, &a);
   EXPECT_EQ(index.size(), 0u);
   EXPECT_TRUE(visit_after(index, 0).empty());
 }
@@ -84,7 +85,7 @@ TEST(LsnIndex, KeepsItsOrderThroughSqueezes) {
   }
   for (int round = 0; round < 40; ++round) {
     for (int i = round % 7; i < kItems; i += 3) {
-      index.remove(lsn_of[i]);
+      index.remove(lsn_of[i], &items[i]);
       lsn_of[i] = ++lsn;
       index.add(lsn_of[i], &items[i]);
     }
@@ -98,18 +99,27 @@ TEST(LsnIndex, KeepsItsOrderThroughSqueezes) {
             Visited(expected.begin() + kItems / 2 + 1, expected.end()));
 }
 
-TEST(LsnIndex, OrderSortsWhatWasAddedOutOfOrder) {
-  const int a = 1;
-  const int b = 2;
-  const int c = 3;
-  LsnIndex<int> index;
+TEST_F(LsnIndexTest, OrderSortsWhatWasAddedOutOfOrder) {
   index.add(30, &c);
   index.add(10, &a);
   index.add(20, &b);
   index.order();
   EXPECT_EQ(visit_after(index, 0), (Visited{{10, 1}, {20, 2}, {30, 3}}));
-  index.remove(20);
+  index.remove(20, &b);
   EXPECT_EQ(visit_after(index, 10), (Visited{{30, 3}}));
+}
+
+TEST_F(LsnIndexTest, RemovesTheItemAskedForWhereTwoShareAnLsn) {
+  // Only a damaged data file numbers two records alike; the other must stay indexed.
+  index.add(10, &a);
+  index.add(10, &b);
+  index.add(20, &c);
+  index.remove(10, &b);
+  EXPECT_EQ(visit_after(index, 0), (Visited{{10, 1}, {20, 3}}));
+  index.remove(10, &c);  // not under 10
+  EXPECT_EQ(visit_after(index, 0), (Visited{{10, 1}, {20, 3}}));
+  index.remove(10, &a);
+  EXPECT_EQ(visit_after(index, 0), (Visited{{20, 3}}));
 }
 
 }  // namespace

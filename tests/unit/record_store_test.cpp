@@ -605,6 +605,22 @@ TEST_F(MemoryStoreTest, NewLsnsAreAboveEvenAnOddRestoredOne) {
 
 // ---- With a data file ----
 
+TEST_F(MemoryStoreTest, RestoredRecordsSharingAnLsnAreBothKept) {
+  // Only a damaged file numbers two records alike. Replacing one must not take the other
+  // out of what catch-up and snapshots read.
+  RecordStore store({}, journal_, kStoreId, 2);
+  const Record kiwi = record("kiwi", at(1));
+  const Record pear = record("pear", at(1));
+  store.restore({{"kiwi", kiwi.at_line, kBoot1 + 7, ""}, {"pear", pear.at_line, kBoot1 + 7, ""}},
+                {}, kNow);
+  const Record pear2 = record("pear", at(2));
+  ASSERT_EQ(store.offer(pear2, "", kNow), RecordStore::Outcome::kStored);
+  EXPECT_EQ(lines_since(store, 0), lines_of({kiwi, pear2}));
+  const Record kiwi2 = record("kiwi", at(2));
+  ASSERT_EQ(store.offer(kiwi2, "", kNow), RecordStore::Outcome::kStored);
+  EXPECT_EQ(lines_since(store, 0), lines_of({pear2, kiwi2}));
+}
+
 // Waits until the journal has committed `seq`; false after ten seconds.
 bool wait_committed(Journal& journal, std::uint64_t seq) {
   auto done = std::make_shared<std::promise<void>>();
