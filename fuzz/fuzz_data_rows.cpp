@@ -67,7 +67,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   ChangeFold fold;
   for (std::string_view row : cut_into_rows(input, random)) fold.add(row);
-  std::vector<StoredRecord> records = std::move(fold).records();
+  const std::vector<StoredRecord> records = std::move(fold).records();
   check_records(records);
 
   // What the fold gives, written as a snapshot writes it, is read back unchanged.
@@ -86,13 +86,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::chrono::seconds ttl(random.below(2) ? 0 : 1 + random.below(1'000'000'000));
   herd::store::RecordStore store({.ttl = ttl}, journal, "0123456789abcdef", boot);
   const herd::protocol::Timestamp now = herd::fuzz::random_clock(random);
-  const std::vector<StoredRecord> offered = records;
-  const auto restored = store.restore(std::move(records), {}, now);
-  require(restored.records + restored.unreadable + restored.aged_out == offered.size(),
+  const auto restored = store.restore(records, {}, now);
+  require(restored.records + restored.unreadable + restored.aged_out == records.size(),
           "every record is taken or counted dropped");
   require(store.size() == restored.records, "the store holds what it took");
   std::size_t found = 0;
-  for (const StoredRecord& record : offered) {
+  for (const StoredRecord& record : records) {
     const auto held = store.find(record.client, now);
     if (!held) continue;
     ++found;
