@@ -22,7 +22,7 @@ class PackedRecord {
   std::string_view client_id() const { return text().substr(0, client_id_size_); }
   std::string_view at_line() const { return text().substr(at_line_offset()); }
   protocol::Timestamp client_time() const { return client_time_; }
-  // What the newer-record rule and the time-to-live read.
+  // What the newer-record rule reads.
   protocol::Version version() const { return {client_time_, at_line()}; }
 
   protocol::Record unpack() const;

@@ -184,11 +184,12 @@ std::size_t RecordStore::forget_aged_out(protocol::Timestamp now, std::size_t li
   while (forgotten < limit && !by_age_.empty()) {
     const Entry& oldest = *by_age_.begin()->second;
     if (!protocol::has_aged_out(oldest.record.client_time(), now, options_.ttl)) break;
-    const std::string client(oldest.record.client_id());
+    // The journal copies the client id, which goes with the entry.
+    journal_.append(Change::erase(++seq_, oldest.record.client_id()));
+    const auto it = records_.find(oldest.record.client_id());
     unindex(oldest);
-    records_.erase(records_.find(std::string_view(client)));
+    records_.erase(it);
     size_.store(records_.size(), std::memory_order_relaxed);
-    journal_.append(Change::erase(++seq_, client));
     ++forgotten;
   }
   return forgotten;
