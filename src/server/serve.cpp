@@ -1,6 +1,7 @@
 #include "server/serve.hpp"
 
 #include <malloc.h>
+#include <sys/stat.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
@@ -158,6 +159,10 @@ int serve(const config::HerdConfig& herd, std::string_view name, const ServeOpti
   }
   // Writes to a peer that has gone must fail with an error, not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
+  // The data files hold every client's latest location and the logs every line received:
+  // what the server creates is its user's alone, whatever the umask it was started with.
+  // (A default ACL on a directory still lets an operator share its files: docs/security.md.)
+  ::umask(::umask(0) | S_IRWXG | S_IRWXO);
 
   const unsigned threads = std::max(1u, options.threads);
   asio::io_context io(static_cast<int>(threads));

@@ -3,9 +3,13 @@ checked against real servers as a client (or an impostor) would meet them."""
 import hashlib
 import hmac
 import os
+import pathlib
+import pwd
 import resource
 import secrets
+import shutil
 import signal
+import stat
 import socket
 import subprocess
 import threading
@@ -435,6 +439,76 @@ class OutOfDescriptorsTest(fixtures.FreshHerdTestCase):
         herd_mod.reap(proc, signal.SIGTERM)
         self.assertEqual(proc.returncode, 0, stderr.read_text())
         self.assertEqual(herd_mod.sanitizer_report(stderr.read_bytes()), "")
+
+
+class OwnerOnlyFilesTest(fixtures.FreshHerdTestCase):
+    """The data files hold every client's latest location, and the logs every line: a
+    server makes what it creates readable by its user alone, whatever umask it was started
+    with (docs/security.md)."""
+
+    def start_clark(self, umask: int) -> None:
+        previous = os.umask(umask)
+        try:
+            self.herd.start("Clark")
+        finally:
+            os.umask(previous)
+
+    def test_directories_and_files_it_makes_are_its_users_alone(self):
+        self.config.log_dir = self.tmp / "new-logs"   # neither it nor data_dir exists yet
+        self.config.write()
+        self.start_clark(0o022)
+        client = fixtures.unique("private")
+        self.herd.iamat("Clark", client)
+        # A log reopened after rotation (SIGHUP) is a file made later, by another path.
+        self.herd.log_path("Clark").rename(self.config.log_dir / "Clark.log.rotated")
+        os.kill(self.herd.procs["Clark"].pid, signal.SIGHUP)
+        self.herd.iamat("Clark", client)
+        deadline = time.monotonic() + 5
+        while not self.herd.log_path("Clark").exists():
+            self.assertLess(time.monotonic(), deadline, "Clark.log was not reopened")
+            time.sleep(0.05)
+
+        modes = {}
+        for top in (self.config.log_dir, self.config.data_dir):
+            for path in [top, *top.rglob("*")]:
+                modes[str(path.relative_to(self.tmp))] = stat.S_IMODE(path.stat().st_mode)
+        for name in ("new-logs/Clark.log", "new-logs/Clark.log.rotated", "data/Clark.db",
+                     "data/Clark.db-wal", "data/Clark.db.1", "data/Clark.db.1-wal"):
+            self.assertIn(name, modes)
+        expected = {name: 0o700 if (self.tmp / name).is_dir() else 0o600 for name in modes}
+        self.assertEqual({name: oct(mode) for name, mode in modes.items()},
+                         {name: oct(mode) for name, mode in expected.items()})
+
+    def test_a_default_acl_shares_the_logs_as_docs_say(self):
+        if os.geteuid() != 0:
+            self.skipTest("reading as another user needs root")
+        if shutil.which("setfacl") is None:
+            self.skipTest("setfacl is not installed (Debian's acl; scripts/install-deps has it)")
+        try:
+            other = pwd.getpwnam("nobody")
+        except KeyError:
+            self.skipTest("this machine has no user nobody to read as")
+        logs = self.config.log_dir
+        shared = subprocess.run(["setfacl", "-m", f"u:{other.pw_uid}:x", str(self.tmp)],
+                                capture_output=True, text=True)
+        if shared.returncode != 0:
+            self.skipTest(f"no ACLs on this file system: {shared.stderr.strip()}")
+        subprocess.run(["setfacl", "-m", f"u:{other.pw_uid}:rX,d:u:{other.pw_uid}:rX",
+                        str(logs)], check=True)
+        self.start_clark(0o022)
+        client = fixtures.unique("shared")
+        self.herd.iamat("Clark", client)
+
+        def read_as_other(path: pathlib.Path) -> subprocess.CompletedProcess:
+            return subprocess.run(["setpriv", f"--reuid={other.pw_uid}",
+                                   f"--regid={other.pw_gid}", "--clear-groups", "cat",
+                                   str(path)], capture_output=True)
+
+        read = read_as_other(self.herd.log_path("Clark"))
+        self.assertEqual(read.returncode, 0, read.stderr)
+        self.assertIn(client.encode(), read.stdout)
+        self.assertNotEqual(read_as_other(self.herd.data_file("Clark")).returncode, 0,
+                            "the data file is readable by another user")
 
 
 class LogReopenTest(fixtures.FreshHerdTestCase):
