@@ -7,14 +7,25 @@
 // DataFileWriteCold writes one record at a time with the CPU's caches emptied before each
 // write (untimed), as a server idle between a lone client's lines finds them: whatever ran
 // meanwhile has taken them, and SQLite's commit then runs from memory.
+//
+// StoreOffer/N times RecordStore::offer call by call, in memory (no data file), for N new
+// clients and then 3N updates of clients picked at random, as a server that grows to N
+// clients sees them. Besides the mean it reports the longest call of each kind: the
+// store's lock is held that long, and every request on every thread waits behind it (the
+// table by client growing, the LSN index squeezing out empty slots).
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <mutex>
+#include <random>
 #include <string>
+#include <variant>
 #include <vector>
 
+#include "protocol/request.hpp"
 #include "store/checkpointer.hpp"
 #include "store/database.hpp"
 #include "store/record_store.hpp"
@@ -78,9 +89,55 @@ void DataFileWrite(benchmark::State& state) {
 void DataFileWriteCold(benchmark::State& state) {
   write_batches(state, true);
 }
+// The record a neighbour's AT line for client `client` at client time `time` carries.
+protocol::Record record_of(std::size_t client, std::size_t time) {
+  const std::string line = "AT Clark +0.263873386 client-" + std::to_string(client) +
+                           ".cs.ucla.edu +34.068930-118.445127 " +
+                           std::to_string(1'621'464'827 + time) + ".959498503";
+  return std::get<protocol::At>(protocol::parse_request(line)).record;
+}
+
+// Offers `count` records, record(i) for i in [0, count), and reports the mean and the
+// longest call as counters named after `what`.
+template <typename RecordFor>
+void time_offers(benchmark::State& state, store::RecordStore& records, const char* what,
+                 std::size_t count, RecordFor record) {
+  using Clock = std::chrono::steady_clock;
+  Clock::duration total{};
+  Clock::duration longest{};
+  for (std::size_t i = 0; i < count; ++i) {
+    const protocol::Record offered = record(i);
+    const auto start = Clock::now();
+    benchmark::DoNotOptimize(records.offer(offered, "", protocol::Timestamp{}));
+    const auto took = Clock::now() - start;
+    total += took;
+    longest = std::max(longest, took);
+  }
+  const auto micros = [](Clock::duration d) {
+    return std::chrono::duration<double, std::micro>(d).count();
+  };
+  state.counters[std::string(what) + "_mean_us"] = micros(total) / static_cast<double>(count);
+  state.counters[std::string(what) + "_longest_us"] = micros(longest);
+}
+
+void StoreOffer(benchmark::State& state) {
+  const auto clients = static_cast<std::size_t>(state.range(0));
+  for ([[maybe_unused]] auto _ : state) {
+    store::Journal journal(
+        nullptr, 0, [](std::uint64_t) {}, [](const std::string&) {});
+    store::RecordStore records({}, journal, "0123456789abcdef", 1);
+    time_offers(state, records, "new", clients, [](std::size_t i) { return record_of(i, 0); });
+    std::mt19937_64 random(1);
+    time_offers(state, records, "update", 3 * clients,
+                [&](std::size_t i) { return record_of(random() % clients, i + 1); });
+  }
+}
+
 BENCHMARK(DataFileWrite)->Arg(1)->Arg(10)->Arg(100)->Arg(1000);
 // A fixed count: emptying the caches takes far longer than the write it precedes.
 BENCHMARK(DataFileWriteCold)->Arg(1)->Iterations(5000);
+// Once each: a run is four million calls, each timed.
+BENCHMARK(StoreOffer)->Arg(100'000)->Arg(1'000'000)->Iterations(1)->Unit(benchmark::kSecond);
 
 }  // namespace
 

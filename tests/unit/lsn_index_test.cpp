@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <iterator>
+#include <map>
+#include <random>
 #include <utility>
 #include <vector>
 
@@ -12,7 +15,8 @@ namespace {
 
 using Visited = std::vector<std::pair<std::uint64_t, int>>;
 
-Visited visit_after(const LsnIndex<int>& index, std::uint64_t after) {
+template <std::size_t kChunk>
+Visited visit_after(const LsnIndex<int, kChunk>& index, std::uint64_t after) {
   Visited visited;
   index.visit_after(after, [&](std::uint64_t lsn, const int& item) {
     visited.emplace_back(lsn, item);
@@ -120,6 +124,71 @@ TEST_F(LsnIndexTest, RemovesTheItemAskedForWhereTwoShareAnLsn) {
   EXPECT_EQ(visit_after(index, 0), (Visited{{10, 1}, {20, 3}}));
   index.remove(10, &a);
   EXPECT_EQ(visit_after(index, 0), (Visited{{20, 3}}));
+}
+
+TEST(LsnIndex, TwoSharingAnLsnMayLieInTwoChunks) {
+  const int items[] = {1, 2, 3, 4};
+  LsnIndex<int, 2> index;  // chunks [10 20] [20 30]
+  index.add(10, &items[0]);
+  index.add(20, &items[1]);
+  index.add(20, &items[2]);
+  index.add(30, &items[3]);
+  index.remove(20, &items[2]);
+  EXPECT_EQ(visit_after(index, 0), (Visited{{10, 1}, {20, 2}, {30, 4}}));
+  EXPECT_EQ(visit_after(index, 10), (Visited{{20, 2}, {30, 4}}));
+  index.remove(20, &items[1]);
+  EXPECT_EQ(visit_after(index, 0), (Visited{{10, 1}, {30, 4}}));
+  EXPECT_EQ(index.size(), 2u);
+}
+
+TEST(LsnIndex, ChunksSqueezedAndMergedKeepEveryItemInOrder) {
+  // Small chunks, so that items moved to new LSNs over and over empty, squeeze and merge
+  // many of them; after each round the index must agree with a plain ordered map, read
+  // from every LSN.
+  constexpr int kItems = 200;
+  std::vector<int> items(kItems);
+  std::vector<std::uint64_t> lsn_of(kItems, 0);  // 0: not in the index
+  std::map<std::uint64_t, int> expected;
+  LsnIndex<int, 4> index;
+  std::mt19937 random(11);
+  std::uint64_t lsn = 0;
+  for (int round = 0; round < 30; ++round) {
+    for (int change = 0; change < 100; ++change) {
+      const int i = static_cast<int>(random() % kItems);
+      items[i] = i;
+      if (lsn_of[i] != 0) {
+        index.remove(lsn_of[i], &items[i]);
+        expected.erase(lsn_of[i]);
+      }
+      if (random() % 4 == 0) {  // forgotten, as an aged-out record is
+        lsn_of[i] = 0;
+        continue;
+      }
+      lsn_of[i] = ++lsn;
+      index.add(lsn, &items[i]);
+      expected.emplace(lsn, i);
+      ASSERT_LE(index.slots(), 2 * index.size()) << "round " << round << ", change " << change;
+    }
+    ASSERT_EQ(index.size(), expected.size());
+    for (std::uint64_t after = 0; after <= lsn; after += 7) {
+      ASSERT_EQ(visit_after(index, after), Visited(expected.upper_bound(after), expected.end()))
+          << "after " << after << ", round " << round;
+    }
+  }
+}
+
+TEST(LsnIndex, OrderSortsAcrossChunks) {
+  const int items[] = {0, 1, 2, 3, 4, 5, 6};
+  LsnIndex<int, 2> index;
+  for (const std::uint64_t lsn : {50, 20, 70, 10, 40, 30, 60}) {
+    index.add(lsn, &items[lsn / 10 - 1]);
+  }
+  index.order();
+  EXPECT_EQ(visit_after(index, 25), (Visited{{30, 2}, {40, 3}, {50, 4}, {60, 5}, {70, 6}}));
+  index.remove(40, &items[3]);
+  index.remove(30, &items[2]);
+  index.add(80, &items[0]);
+  EXPECT_EQ(visit_after(index, 0), (Visited{{10, 0}, {20, 1}, {50, 4}, {60, 5}, {70, 6}, {80, 0}}));
 }
 
 }  // namespace

@@ -317,6 +317,29 @@ TEST_F(MemoryStoreTest, ClientsUpdatedOverAndOverStayInLsnOrder) {
   EXPECT_EQ(snapshot_lines, expected);
 }
 
+TEST_F(MemoryStoreTest, EveryClientIsFoundAsTheTableGrows) {
+  // The table moves its slots to a larger array many times on the way, by the hashes they
+  // keep; a lookup hashes the id it is given.
+  RecordStore store({}, journal_, kStoreId, 1);
+  constexpr int kClients = 20'000;
+  const auto client = [](int i) { return "client-" + std::to_string(i) + ".cs.ucla.edu"; };
+  for (int i = 0; i < kClients; ++i) {
+    ASSERT_EQ(store.offer(record(client(i), at(100)), "", kNow), RecordStore::Outcome::kStored);
+  }
+  EXPECT_EQ(store.size(), static_cast<std::size_t>(kClients));
+  for (int i = kClients - 1; i >= 0; --i) {
+    const Record newer = record(client(i), at(200 + i));
+    ASSERT_EQ(store.offer(newer, "", kNow), RecordStore::Outcome::kStored) << client(i);
+  }
+  for (int i = 0; i < kClients; ++i) {
+    const auto found = store.find(client(i), kNow);
+    ASSERT_TRUE(found.has_value()) << client(i);
+    EXPECT_EQ(found->at_line, record(client(i), at(200 + i)).at_line);
+  }
+  EXPECT_EQ(store.size(), static_cast<std::size_t>(kClients));
+  EXPECT_FALSE(store.find(client(kClients), kNow).has_value());
+}
+
 TEST_F(MemoryStoreTest, ReadSinceLimitCutsTheBatch) {
   RecordStore store({}, journal_, kStoreId, 1);
   std::vector<Record> records;
