@@ -41,7 +41,7 @@ RecordStore::Restored RecordStore::restore(const std::vector<StoredRecord>& reco
   records_.reserve(records.size());
   for (const auto& row : records) {
     const Key key = key_of(row.client);
-    if (records_.find(key) != records_.end()) {
+    if (records_.find(key) != nullptr) {
       // A second row for a client, which the fold never gives, is not erased from the file:
       // the erase would drop the record held with it.
       ++restored.unreadable;
@@ -77,14 +77,14 @@ RecordStore::Outcome RecordStore::offer(const protocol::Record& record, std::str
   if (protocol::has_aged_out(record, now, options_.ttl)) return Outcome::kAgedOut;
   std::lock_guard lock(mutex_);
   const Key key = key_of(record.client_id);
-  auto it = records_.find(key);
+  const Slot* slot = records_.find(key);
   Entry* entry = nullptr;
-  if (it == records_.end()) {
+  if (slot == nullptr) {
     if (records_.size() >= options_.capacity) return Outcome::kFull;
-    entry = records_.insert(Slot{key.hash, std::make_unique<Entry>(record)}).first->entry.get();
+    entry = records_.insert(Slot{key.hash, std::make_unique<Entry>(record)}).entry.get();
     size_.store(records_.size(), std::memory_order_relaxed);
   } else {
-    entry = it->entry.get();
+    entry = slot->entry.get();
     if (!protocol::is_newer(protocol::version_of(record), entry->record.version())) {
       if (holding != nullptr) *holding = entry->lsn;
       return Outcome::kNotNewer;
@@ -107,12 +107,12 @@ RecordStore::Outcome RecordStore::offer(const protocol::Record& record, std::str
 std::optional<protocol::Record> RecordStore::find(std::string_view client_id,
                                                   protocol::Timestamp now) const {
   std::lock_guard lock(mutex_);
-  auto it = records_.find(key_of(client_id));
-  if (it == records_.end() ||
-      protocol::has_aged_out(it->entry->record.client_time(), now, options_.ttl)) {
+  const Slot* slot = records_.find(key_of(client_id));
+  if (slot == nullptr ||
+      protocol::has_aged_out(slot->entry->record.client_time(), now, options_.ttl)) {
     return std::nullopt;
   }
-  return it->entry->record.unpack();
+  return slot->entry->record.unpack();
 }
 
 std::uint64_t RecordStore::last_seq() const {
@@ -188,9 +188,8 @@ std::size_t RecordStore::forget_aged_out(protocol::Timestamp now, std::size_t li
     if (!protocol::has_aged_out(oldest.record.client_time(), now, options_.ttl)) break;
     // The journal copies the client id, which goes with the entry.
     journal_.append(Change::erase(++seq_, oldest.record.client_id()));
-    const auto it = records_.find(key_of(oldest.record.client_id()));
     unindex(oldest);
-    records_.erase(it);
+    records_.erase(key_of(oldest.record.client_id()));  // frees `oldest`
     size_.store(records_.size(), std::memory_order_relaxed);
     ++forgotten;
   }

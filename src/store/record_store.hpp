@@ -13,7 +13,7 @@
 // allocation for its entry and one for its fields (packed_record.hpp), a slot in a flat
 // table, and a slot in the LSN index (lsn_index.hpp). bench/catch_up prints what a
 // million of them take. Nor does the store hold its lock long as it grows or as records
-// are replaced: the table rehashes from the hashes its slots keep, and the LSN index
+// are replaced: the table grows a piece at a time (incremental_set.hpp), and the LSN index
 // squeezes one chunk at a time.
 #pragma once
 
@@ -32,11 +32,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include <boost/unordered/unordered_flat_set.hpp>
-
 #include "protocol/catch_up.hpp"
 #include "protocol/record.hpp"
 #include "store/database.hpp"
+#include "store/incremental_set.hpp"
 #include "store/journal.hpp"
 #include "store/lsn_index.hpp"
 #include "store/packed_record.hpp"
@@ -132,7 +131,7 @@ class RecordStore {
   };
   // Entries are found by client id, and each lives in an allocation of its own, so that
   // the indexes may point at it while the table moves its slots. A slot keeps its client's
-  // hash beside the entry, so that growing the table rehashes from the slots alone: read
+  // hash beside the entry, so that moving a slot to a larger table reads no entry: read
   // from every entry, the hashes held the store's lock for 150 ms as a table of 860,000
   // clients grew (measured while designing).
   struct Slot {
@@ -156,7 +155,7 @@ class RecordStore {
       return a.hash == b.hash && client_of(a) == client_of(b);
     }
   };
-  using Records = boost::unordered_flat_set<Slot, ByClient, ByClient>;
+  using Records = IncrementalSet<Slot, ByClient, ByClient>;
 
   void index(Entry& entry);
   void unindex(const Entry& entry);
