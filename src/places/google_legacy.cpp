@@ -38,25 +38,21 @@ bool is_json_object(const std::string& body) {
 
 }  // namespace
 
-GoogleLegacySource::GoogleLegacySource(std::shared_ptr<HttpClient> http, std::string url,
-                                       std::string api_key, log::EventLog& log)
-    : http_(std::move(http)), url_(std::move(url)), api_key_(std::move(api_key)), log_(log) {}
-
 boost::asio::awaitable<std::string> GoogleLegacySource::nearby(PlacesQuery query) {
   std::string failure;
   std::string shown_url;
   try {
-    std::string url = url_;
+    std::string url = endpoint_.url;
     url += url.find('?') == std::string::npos ? '?' : '&';
     url += "location=" + percent_encode(query.latitude) + "," + percent_encode(query.longitude);
     url += "&radius=" + percent_encode(query.radius_metres);
-    url += "&key=" + percent_encode(api_key_);
+    url += "&key=" + percent_encode(endpoint_.api_key);
     shown_url = log::redact_url(url);
-    log_.event("places GET " + shown_url);
+    endpoint_.log.event("places GET " + shown_url);
 
     HttpRequest request;
     request.url = std::move(url);
-    HttpResponse response = co_await http_->request(std::move(request));
+    HttpResponse response = co_await endpoint_.http->request(std::move(request));
     if (response.status != 200) {
       failure = "places source answered HTTP " + std::to_string(response.status);
     } else if (!is_json_object(response.body)) {
@@ -71,8 +67,8 @@ boost::asio::awaitable<std::string> GoogleLegacySource::nearby(PlacesQuery query
     failure = "places request failed";
   }
 
-  co_return unknown_error(log_, "places GET " + (shown_url.empty() ? "<url>" : shown_url),
-                          std::move(failure), api_key_);
+  co_return unknown_error(endpoint_.log, "places GET " + (shown_url.empty() ? "<url>" : shown_url),
+                          std::move(failure), endpoint_.api_key);
 }
 
 }  // namespace herd::places

@@ -5,28 +5,23 @@
 // body that is not JSON becomes an UNKNOWN_ERROR body that says what failed.
 #pragma once
 
-#include <memory>
 #include <string>
+#include <utility>
 
-#include "log/event_log.hpp"
-#include "places/http_client.hpp"
+#include "places/google_endpoint.hpp"
 #include "places/places_source.hpp"
 
 namespace herd::places {
 
 class GoogleLegacySource : public PlacesSource {
  public:
-  // `url` is the endpoint without a query (one is appended with '&' if it has one).
-  GoogleLegacySource(std::shared_ptr<HttpClient> http, std::string url, std::string api_key,
-                     log::EventLog& log);
+  // `endpoint.url` is the endpoint without a query (one is appended with '&' if it has one).
+  explicit GoogleLegacySource(GoogleEndpoint endpoint) : endpoint_(std::move(endpoint)) {}
 
   boost::asio::awaitable<std::string> nearby(PlacesQuery query) override;
 
  private:
-  std::shared_ptr<HttpClient> http_;
-  std::string url_;
-  std::string api_key_;
-  log::EventLog& log_;
+  GoogleEndpoint endpoint_;
 };
 
 }  // namespace herd::places

@@ -22,12 +22,8 @@ std::optional<std::string> search_nearby_body(const PlacesQuery& query) {
          std::to_string(kMaxResultCount) + "}";
 }
 
-GoogleNewSource::GoogleNewSource(std::shared_ptr<HttpClient> http, std::string url,
-                                 std::string api_key, log::EventLog& log)
-    : http_(std::move(http)), url_(std::move(url)), api_key_(std::move(api_key)), log_(log) {}
-
 boost::asio::awaitable<std::string> GoogleNewSource::nearby(PlacesQuery query) {
-  const std::string shown_url = log::redact_url(url_);
+  const std::string shown_url = log::redact_url(endpoint_.url);
   std::string failure;
   try {
     auto body = search_nearby_body(query);
@@ -35,21 +31,21 @@ boost::asio::awaitable<std::string> GoogleNewSource::nearby(PlacesQuery query) {
       co_return protocol::places_error_body("INVALID_REQUEST",
                                             "location or radius is not a decimal number");
     }
-    log_.event("places POST " + shown_url + " " + *body);
+    endpoint_.log.event("places POST " + shown_url + " " + *body);
 
     HttpRequest request;
     request.method = "POST";
-    request.url = url_;
+    request.url = endpoint_.url;
     request.headers = {{"Content-Type", "application/json"},
-                       {"X-Goog-Api-Key", api_key_},
+                       {"X-Goog-Api-Key", endpoint_.api_key},
                        {"X-Goog-FieldMask", std::string(kNewApiFieldMask)}};
     request.body = std::move(*body);
-    HttpResponse response = co_await http_->request(std::move(request));
+    HttpResponse response = co_await endpoint_.http->request(std::move(request));
     if (response.status != 200) {
       std::string legacy = new_error_to_legacy(response.status, response.body);
-      log_failure(log_,
+      log_failure(endpoint_.log,
                   "places POST " + shown_url + " answered HTTP " + std::to_string(response.status));
-      co_return without_secret(std::move(legacy), api_key_);
+      co_return without_secret(std::move(legacy), endpoint_.api_key);
     }
     if (auto legacy = new_to_legacy(response.body)) co_return std::move(*legacy);
     failure = "places source answered with a body that is not a Nearby Search (New) answer";
@@ -58,7 +54,7 @@ boost::asio::awaitable<std::string> GoogleNewSource::nearby(PlacesQuery query) {
   } catch (...) {
     failure = "places request failed";
   }
-  co_return unknown_error(log_, "places POST " + shown_url, failure, api_key_);
+  co_return unknown_error(endpoint_.log, "places POST " + shown_url, failure, endpoint_.api_key);
 }
 
 }  // namespace herd::places

@@ -8,28 +8,23 @@
 // UNKNOWN_ERROR, as with the legacy source. The key is sent in a header only, never logged.
 #pragma once
 
-#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
-#include "log/event_log.hpp"
-#include "places/http_client.hpp"
+#include "places/google_endpoint.hpp"
 #include "places/places_source.hpp"
 
 namespace herd::places {
 
 class GoogleNewSource : public PlacesSource {
  public:
-  GoogleNewSource(std::shared_ptr<HttpClient> http, std::string url, std::string api_key,
-                  log::EventLog& log);
+  explicit GoogleNewSource(GoogleEndpoint endpoint) : endpoint_(std::move(endpoint)) {}
 
   boost::asio::awaitable<std::string> nearby(PlacesQuery query) override;
 
  private:
-  std::shared_ptr<HttpClient> http_;
-  std::string url_;
-  std::string api_key_;
-  log::EventLog& log_;
+  GoogleEndpoint endpoint_;
 };
 
 // The JSON body of a searchNearby request for `query`, its numbers exactly as the client

@@ -64,13 +64,13 @@ std::unique_ptr<places::PlacesSource> open_paid(asio::io_context& io,
   if (new_api) {
     log.event("places source: Google Places API (New) Nearby Search at " +
               log::redact_url(places.new_url) + " (" + why + ")");
-    upstream = std::make_unique<places::GoogleNewSource>(std::move(http), places.new_url,
-                                                         std::move(key), log);
+    upstream = std::make_unique<places::GoogleNewSource>(
+        places::GoogleEndpoint{std::move(http), places.new_url, std::move(key), log});
   } else {
     log.event("places source: Google legacy Nearby Search at " + log::redact_url(places.url) +
               " (" + why + ")");
-    upstream = std::make_unique<places::GoogleLegacySource>(std::move(http), places.url,
-                                                            std::move(key), log);
+    upstream = std::make_unique<places::GoogleLegacySource>(
+        places::GoogleEndpoint{std::move(http), places.url, std::move(key), log});
   }
 
   places::FrugalOptions frugal;

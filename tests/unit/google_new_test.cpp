@@ -245,7 +245,7 @@ class GoogleNewSourceTest : public ::testing::Test {
   std::string nearby(const std::string& url,
                      PlacesQuery query = {"34.068930", "-118.445127", "10000"}) {
     auto http = std::make_shared<HttpClient>(io_.get_executor(), "", 3000ms);
-    GoogleNewSource source(http, url, kKey, *log_);
+    GoogleNewSource source({http, url, kKey, *log_});
     auto result = asio::co_spawn(io_, source.nearby(std::move(query)), asio::use_future);
     io_.restart();
     io_.run();

@@ -94,7 +94,7 @@ class PlacesTest : public ::testing::Test {
   std::string nearby(const std::string& url, const std::string& ca_file = "",
                      std::chrono::milliseconds timeout = 3000ms) {
     auto http = std::make_shared<HttpClient>(io_.get_executor(), ca_file, timeout);
-    GoogleLegacySource source(http, url, kKey, *log_);
+    GoogleLegacySource source({http, url, kKey, *log_});
     return run(io_, source.nearby(ucla()));
   }
 
@@ -181,7 +181,7 @@ TEST_F(PlacesTest, PassesOnGooglesOwnFailureStatuses) {
 TEST_F(PlacesTest, KeepsTheConnectionAliveBetweenRequests) {
   CannedServer server(answering(http_answer(200, "{\"status\" : \"OK\"}")));
   auto http = std::make_shared<HttpClient>(io_.get_executor(), "", 3000ms);
-  GoogleLegacySource source(http, url_of(server), kKey, *log_);
+  GoogleLegacySource source({http, url_of(server), kKey, *log_});
   EXPECT_EQ(run(io_, source.nearby(ucla())), "{\"status\" : \"OK\"}");
   EXPECT_EQ(run(io_, source.nearby(ucla())), "{\"status\" : \"OK\"}");
   EXPECT_EQ(server.requests().size(), 2u);
@@ -193,7 +193,7 @@ TEST_F(PlacesTest, RetriesOnceWhenAKeptConnectionWasClosed) {
   options.close_after_answer = true;
   CannedServer server(options);
   auto http = std::make_shared<HttpClient>(io_.get_executor(), "", 3000ms);
-  GoogleLegacySource source(http, url_of(server), kKey, *log_);
+  GoogleLegacySource source({http, url_of(server), kKey, *log_});
   EXPECT_EQ(run(io_, source.nearby(ucla())), "{\"status\" : \"OK\"}");
   ASSERT_TRUE(server.wait_closed(1));  // the kept connection is stale for sure
   EXPECT_EQ(run(io_, source.nearby(ucla())), "{\"status\" : \"OK\"}");
@@ -263,7 +263,7 @@ TEST_F(PlacesTest, TlsWithTheTestCaWorks) {
 TEST_F(PlacesTest, TlsKeepsTheConnectionAlive) {
   CannedServer server(tls_options(http_answer(200, "{}")));
   auto http = std::make_shared<HttpClient>(io_.get_executor(), ca(), 3000ms);
-  GoogleLegacySource source(http, url_of(server, "https"), kKey, *log_);
+  GoogleLegacySource source({http, url_of(server, "https"), kKey, *log_});
   EXPECT_EQ(run(io_, source.nearby(ucla())), "{}");
   EXPECT_EQ(run(io_, source.nearby(ucla())), "{}");
   EXPECT_EQ(server.accepts(), 1);
@@ -288,7 +288,7 @@ TEST_F(PlacesTest, TlsForAnotherNameFailsVerification) {
 TEST_F(PlacesTest, ManyRequestsAtOnceEachGetTheirAnswer) {
   CannedServer server(tls_options(http_answer(200, "{\"status\" : \"OK\"}")));
   auto http = std::make_shared<HttpClient>(io_.get_executor(), ca(), 3000ms);
-  GoogleLegacySource source(http, url_of(server, "https"), kKey, *log_);
+  GoogleLegacySource source({http, url_of(server, "https"), kKey, *log_});
   std::vector<std::future<std::string>> answers;
   answers.reserve(8);
   for (int i = 0; i < 8; ++i) {
@@ -302,7 +302,7 @@ TEST_F(PlacesTest, ManyRequestsAtOnceEachGetTheirAnswer) {
 TEST_F(PlacesTest, ServesRequestsFromAnEventLoopOnSeveralThreads) {
   CannedServer server(tls_options(http_answer(200, "{}")));
   auto http = std::make_shared<HttpClient>(io_.get_executor(), ca(), 3000ms);
-  GoogleLegacySource source(http, url_of(server, "https"), kKey, *log_);
+  GoogleLegacySource source({http, url_of(server, "https"), kKey, *log_});
   // Each chain asks three times in turn, so connections go back to the pool and out again
   // while other threads do the same.
   auto chain = [&]() -> asio::awaitable<int> {
