@@ -177,6 +177,19 @@ TEST(LsnIndex, ChunksSqueezedAndMergedKeepEveryItemInOrder) {
   }
 }
 
+TEST(LsnIndex, AMergedChunkCountsTheEmptySlotsItTookOver) {
+  const int items[] = {1, 2, 3, 4, 5, 6};
+  LsnIndex<int, 4> index;
+  for (const int& item : items) index.add(item, &item);  // chunks [1 2 3 4] [5 6]
+  index.remove(5, &items[4]);                            // [- 6], half empty: kept
+  for (const int item : {1, 2, 3}) index.remove(item, &items[item - 1]);
+  // Squeezed to [4], then merged with [- 6]: one chunk of three slots, one of them empty.
+  EXPECT_EQ(index.slots(), 3U);
+  index.remove(6, &items[5]);  // two of three empty: squeezed
+  EXPECT_EQ(index.slots(), 1U);
+  EXPECT_EQ(visit_after(index, 0), (Visited{{4, 4}}));
+}
+
 TEST(LsnIndex, OrderSortsAcrossChunks) {
   const int items[] = {0, 1, 2, 3, 4, 5, 6};
   LsnIndex<int, 2> index;
