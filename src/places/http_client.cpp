@@ -23,6 +23,8 @@
 #include <string_view>
 #include <utility>
 
+#include "net/self_connection.hpp"
+
 namespace herd::places {
 namespace {
 
@@ -230,6 +232,14 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
       out.error = connect_ec == beast::error::timeout
                       ? timed_out(timeout, url)
                       : "connect to " + url.origin() + " failed: " + connect_ec.message();
+      co_return;
+    }
+    if (net::connected_to_itself(stream.socket())) {
+      net::reset(stream.socket());
+      out.not_connected = true;  // nothing was sent: the request may be tried once more
+      out.error = "connect to " + url.origin() +
+                  " failed: connected to itself, as nothing listens there and the port is in "
+                  "this host's ephemeral range (net.ipv4.ip_local_port_range); reset";
       co_return;
     }
     if (!connection.secure) co_return;

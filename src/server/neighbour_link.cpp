@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "auth/link_auth.hpp"
+#include "net/self_connection.hpp"
 #include "protocol/reply.hpp"
 #include "protocol/request.hpp"
 
@@ -37,17 +38,6 @@ constexpr auto kHandshakeTimeout = 5000ms;
 constexpr std::size_t kBatchRecords = 512;
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-
-// Dialling a port of this host's ephemeral range where nothing listens can land on the
-// dialler itself: the kernel picks that port as the source, and TCP's simultaneous open
-// joins the two ends.
-bool connected_to_itself(const tcp::socket& socket) {
-  boost::system::error_code local_error;
-  boost::system::error_code remote_error;
-  const tcp::endpoint local = socket.local_endpoint(local_error);
-  const tcp::endpoint remote = socket.remote_endpoint(remote_error);
-  return !local_error && !remote_error && local == remote;
-}
 
 }  // namespace
 
@@ -135,18 +125,14 @@ asio::awaitable<bool> NeighbourLink::connect() {
                  " failed: " + connect_error.message());
     co_return false;
   }
-  boost::system::error_code ignored;
-  if (connected_to_itself(*socket)) {
-    // Closed the usual way, the connection would hold the port in TIME_WAIT for a minute,
-    // and the neighbour could not bind it when it starts; a reset (linger 0) leaves
-    // nothing behind.
-    socket->set_option(asio::socket_base::linger(true, 0), ignored);
-    socket->close(ignored);
+  if (net::connected_to_itself(*socket)) {
+    net::reset(*socket);
     log_.failure("link to " + neighbour_.name + ": connected to itself at " + where +
                  ", as nothing listens there and the port is in this host's ephemeral range "
                  "(net.ipv4.ip_local_port_range); reset");
     co_return false;
   }
+  boost::system::error_code ignored;
   socket->set_option(tcp::no_delay(true), ignored);
   socket_ = std::move(socket);
   inbox_.clear();

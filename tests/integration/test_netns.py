@@ -25,7 +25,7 @@ import sys
 import time
 import unittest
 
-from herdtest import at, fixtures, records
+from herdtest import at, fixtures, places, records
 from herdtest import client as herd_client
 from herdtest import herd as herd_mod
 
@@ -273,10 +273,11 @@ class NetnsTest(NamespaceTestCase):
 class SelfConnectionTest(NamespaceTestCase):
     """A link dialling a neighbour that is down, at a port of the host's ephemeral range,
     can connect to itself: the kernel picks that very port as the source, and TCP's
-    simultaneous open joins the two ends. The server drops such a connection without
-    holding the port, so the neighbour can bind it when it starts. Both servers run in a
-    namespace of the test's own, whose ephemeral range the test narrows to the
-    neighbour's one port for a while: every dial then lands on itself."""
+    simultaneous open joins the two ends. So can the places client, dialling a places
+    source on this host that is down. The server drops such a connection without holding
+    the port, so the neighbour (or the places source) can bind it when it starts. The
+    servers run in a namespace of the test's own, whose ephemeral range the test narrows
+    to the one port dialled for a while: every dial then lands on itself."""
 
     def set_port_range(self, low: int, high: int) -> None:
         self.ip("netns", "exec", self.namespace, "sh", "-c",
@@ -318,6 +319,43 @@ class SelfConnectionTest(NamespaceTestCase):
         expected = {client_id: herd.iamat("Clark", client_id)}
         records.wait_for_exactly(self, herd, names, expected, PROPAGATION,
                                  "Clark's record did not reach Bernard")
+
+    def test_a_places_call_that_reaches_itself_leaves_the_port_free(self):
+        self.tmp = fixtures.make_tmpdir("selfplaces", self.addCleanup)
+        places_port = herd_mod.free_ports(1)[0]   # nothing listens there in the namespace
+        places_url = f"http://127.0.0.1:{places_port}/maps/api/place/nearbysearch/json"
+        config = herd_mod.HerdConfig(self.tmp, places_url, None, names=["Clark"],
+                                     links={"Clark": []})
+        self.namespace = f"herd{os.getpid()}-{secrets.token_hex(2)}-selfplaces"
+        self.add_namespace(self.namespace)
+        self.ip("-n", self.namespace, "link", "set", "lo", "up")
+        herd = NetnsHerd(config, {"Clark": self.namespace})
+        self.addCleanup(herd.close)
+        herd.start("Clark")
+        client_id = fixtures.unique("selfplaces")
+        with herd.connect("Clark") as conn:   # dialled while the range is wide
+            conn.send(herd_client.iamat_line(client_id, "+34.068930-118.445127",
+                                             herd_client.now_time()))
+            at_line = conn.read_line()[:-1]
+            # Every connection Clark dials now leaves from the places port, to it.
+            self.set_port_range(places_port, places_port)
+            try:
+                conn.send(f"WHATSAT {client_id} 10 1\n".encode())
+                reply = conn.read_whatsat(timeout=10)
+            finally:
+                self.set_port_range(*((places_port + 1, 65535) if places_port < 60000
+                                      else (1024, places_port - 1)))
+        self.assertTrue(places.is_unknown_error_reply(reply, at_line), reply)
+        message = (rf"connect to 127\.0\.0\.1:{places_port} failed: connected to itself, "
+                   r"as nothing listens there and the port is in this host's ephemeral range "
+                   r"\(net\.ipv4\.ip_local_port_range\); reset")
+        self.assertRegex(reply.decode(), message)
+        self.assertRegex(herd.log_path("Clark").read_text(errors="replace"), message)
+        # Bound without SO_REUSEADDR, as a places service would start: a connection left in
+        # TIME_WAIT on the port would make this fail.
+        with socket_in(self.namespace) as service:
+            service.bind(("127.0.0.1", places_port))
+            service.listen()
 
 
 if __name__ == "__main__":
