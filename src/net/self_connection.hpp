@@ -9,11 +9,18 @@
 // and the places HTTP client.
 #pragma once
 
+#include <string_view>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/socket_base.hpp>
 #include <boost/system/error_code.hpp>
 
 namespace herd::net {
+
+// What a dialler says of such a connection, after saying where it dialled.
+inline constexpr std::string_view kWhyItself =
+    "as nothing listens there and the port is in this host's ephemeral range "
+    "(net.ipv4.ip_local_port_range); reset";
 
 inline bool connected_to_itself(const boost::asio::ip::tcp::socket& socket) {
   boost::system::error_code local_error;

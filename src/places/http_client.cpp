@@ -237,9 +237,8 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
     if (net::connected_to_itself(stream.socket())) {
       net::reset(stream.socket());
       out.not_connected = true;  // nothing was sent: the request may be tried once more
-      out.error = "connect to " + url.origin() +
-                  " failed: connected to itself, as nothing listens there and the port is in "
-                  "this host's ephemeral range (net.ipv4.ip_local_port_range); reset";
+      out.error = "connect to " + url.origin() + " failed: connected to itself, " +
+                  std::string(net::kWhyItself);
       co_return;
     }
     if (!connection.secure) co_return;

@@ -127,9 +127,8 @@ asio::awaitable<bool> NeighbourLink::connect() {
   }
   if (net::connected_to_itself(*socket)) {
     net::reset(*socket);
-    log_.failure("link to " + neighbour_.name + ": connected to itself at " + where +
-                 ", as nothing listens there and the port is in this host's ephemeral range "
-                 "(net.ipv4.ip_local_port_range); reset");
+    log_.failure("link to " + neighbour_.name + ": connected to itself at " + where + ", " +
+                 std::string(net::kWhyItself));
     co_return false;
   }
   boost::system::error_code ignored;

@@ -27,7 +27,7 @@ class LsnIndex {
   // order until order() is called.
   void add(std::uint64_t lsn, const Item* item) {
     if (!chunks_.empty() && lsn < chunks_.back().slots.back().lsn) ordered_ = false;
-    if (chunks_.empty() || chunks_.back().slots.size() == kChunk) start_chunk(chunks_.size(), lsn);
+    if (chunks_.empty() || chunks_.back().slots.size() == kChunk) start_chunk(lsn);
     chunks_.back().slots.push_back(Slot{lsn, item});
     ++size_;
   }
@@ -118,9 +118,9 @@ class LsnIndex {
                : static_cast<std::size_t>(first_past - firsts_.begin()) - 1;
   }
 
-  void start_chunk(std::size_t c, std::uint64_t first) {
-    chunks_.insert(chunks_.begin() + static_cast<std::ptrdiff_t>(c), Chunk{});
-    firsts_.insert(firsts_.begin() + static_cast<std::ptrdiff_t>(c), first);
+  void start_chunk(std::uint64_t first) {
+    chunks_.emplace_back();
+    firsts_.push_back(first);
   }
 
   void drop_chunk(std::size_t c) {

@@ -283,6 +283,10 @@ class SelfConnectionTest(NamespaceTestCase):
         self.ip("netns", "exec", self.namespace, "sh", "-c",
                 f"echo {low} {high} > /proc/sys/net/ipv4/ip_local_port_range")
 
+    def set_port_range_without(self, port: int) -> None:
+        """A wide range again, on one side of `port`, so no dial lands on it."""
+        self.set_port_range(*((port + 1, 65535) if port < 60000 else (1024, port - 1)))
+
     def test_a_link_that_reaches_itself_leaves_the_port_free(self):
         self.tmp = fixtures.make_tmpdir("selfconnect", self.addCleanup)
         names = ["Bernard", "Clark"]
@@ -312,7 +316,7 @@ class SelfConnectionTest(NamespaceTestCase):
                          rf"WARN link to Bernard: connected to itself at 127\.0\.0\.1:{bernard}, "
                          r"as nothing listens there and the port is in this host's ephemeral "
                          r"range \(net\.ipv4\.ip_local_port_range\); reset\n")
-        self.set_port_range(*((bernard + 1, 65535) if bernard < 60000 else (1024, bernard - 1)))
+        self.set_port_range_without(bernard)
 
         herd.start("Bernard")   # fails if Bernard cannot bind its port
         client_id = fixtures.unique("self")
@@ -343,8 +347,7 @@ class SelfConnectionTest(NamespaceTestCase):
                 conn.send(f"WHATSAT {client_id} 10 1\n".encode())
                 reply = conn.read_whatsat(timeout=10)
             finally:
-                self.set_port_range(*((places_port + 1, 65535) if places_port < 60000
-                                      else (1024, places_port - 1)))
+                self.set_port_range_without(places_port)
         self.assertTrue(places.is_unknown_error_reply(reply, at_line), reply)
         message = (rf"connect to 127\.0\.0\.1:{places_port} failed: connected to itself, "
                    r"as nothing listens there and the port is in this host's ephemeral range "
